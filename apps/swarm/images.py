@@ -1,0 +1,5 @@
+"""Images: pulls with progress."""
+
+
+class ImagesMixin:
+    pass
