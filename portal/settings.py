@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.operations",
     "apps.clusters",
+    "apps.projects",
 ]
 
 MIDDLEWARE = [
@@ -132,9 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 # django-axes: repeated wrong passwords lock the username+address out for a while (HTTP 429).
 AXES_FAILURE_LIMIT = int(os.environ.get("DAVIT_LOGIN_FAILURE_LIMIT", "10"))
@@ -144,6 +145,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "token"]
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

@@ -80,3 +80,29 @@ def require(user, team: Team | int | None, action: Action, what: str = "this obj
         raise NotFound(f"{what} does not exist or you are not a member of its team")
     if not can(user, team, action):
         raise Forbidden(f"your role in this team does not allow you to {ACTION_WORDS[action]} {what}")
+
+
+def require_superuser(user, what: str = "do this") -> None:
+    """Only superusers (and the system, user None) pass; others get Forbidden."""
+    if user is None or is_superuser(user):
+        return
+    raise Forbidden(f"only a superuser may {what}")
+
+
+def require_any(user, action: Action, what: str = "do this") -> None:
+    """For a create whose team is named in the request body: refuse (403) BEFORE validating the body when the
+    user does not hold a role allowing `action` in any team. The team itself is then checked with require()."""
+    if user is None:
+        return
+    ids = team_ids(user, action)
+    if ids is None or ids:
+        return
+    raise Forbidden(f"you need a role that may {ACTION_WORDS[action]} in at least one team to {what}")
+
+
+def role_of(user, team: Team | int) -> str | None:
+    """The user's role in the team (None when not a member); superusers get their membership role, if any."""
+    if user is None or not user.is_authenticated:
+        return None
+    team_id = team.pk if isinstance(team, Team) else team
+    return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()

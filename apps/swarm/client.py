@@ -41,7 +41,9 @@ def translate(what: str, endpoint: str = "") -> Iterator[None]:
     except errors.SwarmError:
         raise
     except requests.exceptions.SSLError as exc:
-        raise errors.TLSRejected(f"{what}: the Docker engine{where} rejected the TLS handshake ({exc.__class__.__name__})")
+        raise errors.TLSRejected(
+            f"{what}: the Docker engine{where} rejected the TLS handshake ({exc.__class__.__name__})"
+        )
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError) as exc:
         reason = "timed out" if isinstance(exc, requests.exceptions.Timeout | TimeoutError) else "cannot be reached"
         raise errors.Unreachable(f"{what}: the Docker engine{where} {reason}")
@@ -64,8 +66,11 @@ def translate(what: str, endpoint: str = "") -> Iterator[None]:
         raise errors.SwarmError(f"{what}: {message}")
     except docker_errors.DockerException as exc:
         text = str(exc)
+        if "SSLError" in text or "SSL:" in text:  # the version probe wraps TLS failures in a DockerException
+            raise errors.TLSRejected(f"{what}: the Docker engine{where} rejected the TLS handshake (SSLError)")
         if "Connection" in text or "No such file" in text or "Max retries" in text or "timed out" in text:
-            raise errors.Unreachable(f"{what}: the Docker engine{where} cannot be reached")
+            reason = "timed out" if "timed out" in text else "cannot be reached"
+            raise errors.Unreachable(f"{what}: the Docker engine{where} {reason}")
         raise errors.SwarmError(f"{what}: {text}")
     except EndpointError as exc:
         raise errors.SwarmError(f"{what}: {exc}")
@@ -104,11 +109,15 @@ class SwarmClient(ServicesMixin, NodesMixin, ResourcesMixin, ImagesMixin):
         tls = False
         if self.endpoint.tls:
             folder, self._tls_dir = self.endpoint.materialize()
-            tls = docker.tls.TLSConfig(
-                client_cert=(f"{folder}/cert.pem", f"{folder}/key.pem") if self.endpoint.cert_pem else None,
-                ca_cert=f"{folder}/ca.pem" if self.endpoint.ca_pem else None,
-                verify=bool(self.endpoint.ca_pem),
-            ) if folder else True
+            tls = (
+                docker.tls.TLSConfig(
+                    client_cert=(f"{folder}/cert.pem", f"{folder}/key.pem") if self.endpoint.cert_pem else None,
+                    ca_cert=f"{folder}/ca.pem" if self.endpoint.ca_pem else None,
+                    verify=bool(self.endpoint.ca_pem),
+                )
+                if folder
+                else True
+            )
         return docker.DockerClient(base_url=url, tls=tls, timeout=self.endpoint.timeout, version="auto")
 
     def close(self) -> None:

@@ -28,7 +28,8 @@ def test_healthz_ok_with_worker_and_lab_cluster_then_names_a_stopped_redis(clien
             body = response.json()
             assert response.status_code == 503
             assert "redis" in body["failing"]
-            assert "6" in body["redis"]["error"] and "unreachable" in body["redis"]["error"]
+            assert redis_url.split("//")[1].split("/")[0] in body["redis"]["error"]
+            assert "unreachable" in body["redis"]["error"]
     finally:
         worker.stop()
         redis_process.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,10 +51,8 @@ class Process:
                 self.proc.wait(timeout=10)
         else:
             # reap children a dead leader may have left in its group
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.log.close()
 
 
@@ -69,8 +68,18 @@ def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "cond
 
 def start_worker(env: dict, name: str = "w", concurrency: int = 1, queues: str | None = None) -> Process:
     argv = [
-        str(VENV_BIN / "celery"), "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", str(concurrency),
-        "--hostname", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h", "--without-mingle", "--without-gossip",
+        str(VENV_BIN / "celery"),
+        "-A",
+        "portal",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+        "--without-mingle",
+        "--without-gossip",
     ]
     if queues:
         argv += ["-Q", queues]
@@ -95,8 +104,14 @@ def free_port() -> int:
 def start_web(env: dict, port: int | None = None) -> tuple[Process, str]:
     port = port or free_port()
     argv = [
-        str(VENV_BIN / "uvicorn"), "portal.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning",
+        str(VENV_BIN / "uvicorn"),
+        "portal.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
     ]
     process = Process("web", argv, env)
 
@@ -117,8 +132,19 @@ def start_redis(port: int | None = None) -> tuple[Process, str]:
     """A private Redis for tests that stop or restart it."""
     port = port or free_port()
     folder = tempfile.mkdtemp(prefix="davit-redis-")
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", folder]
+    argv = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        folder,
+    ]
     process = Process("redis", argv, dict(os.environ))
 
     def answers():

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from apps.swarm.errors import ObjectNotFound, Unreachable
 from apps.swarm.client import SwarmClient
 from apps.swarm.endpoint import Endpoint
+from apps.swarm.errors import ObjectNotFound, Unreachable
 from tests.support.processes import wait_for
 
 
@@ -24,9 +24,12 @@ def test_replicated_service_runs_on_both_nodes_and_is_removed(swarm):
     }
     service_id = swarm.service_create(spec)
     try:
+
         def running_nodes():
             tasks = swarm.task_list(service=service_id)
-            running = {t["NodeID"] for t in tasks if t["Status"]["State"] == "running" and t["DesiredState"] == "running"}
+            running = {
+                t["NodeID"] for t in tasks if t["Status"]["State"] == "running" and t["DesiredState"] == "running"
+            }
             return running if len(running) == 2 else None
 
         nodes_running = wait_for(running_nodes, 60, what=f"2 running tasks of {name}")
