@@ -183,6 +183,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "apps.accounts.models.Role.choices",
+        "NodeRoleEnum": [("worker", "worker"), ("manager", "manager")],
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

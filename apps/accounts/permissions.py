@@ -40,9 +40,7 @@ def team_ids(user, action: Action = Action.VIEW):
         return set()
     if user.is_superuser:
         return None
-    return set(
-        Membership.objects.filter(user=user, role__in=roles_allowing(action)).values_list("team_id", flat=True)
-    )
+    return set(Membership.objects.filter(user=user, role__in=roles_allowing(action)).values_list("team_id", flat=True))
 
 
 def restrict(queryset: QuerySet, user, action: Action = Action.VIEW) -> QuerySet:

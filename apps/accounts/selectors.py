@@ -55,4 +55,3 @@ def token_get(user, pk) -> ApiToken:
     if token is None:
         raise NotFound("this token does not exist or is not yours")
     return token
-

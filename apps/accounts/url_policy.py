@@ -107,31 +107,31 @@ def _methods(methods: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(m.upper() for m in methods) or ("GET",)
 
 
-def PUBLIC(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:  # noqa: N802
+def PUBLIC(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:
     return Policy("public", _methods(methods), obj=obj, body=body)
 
 
-def AUTHENTICATED(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:  # noqa: N802
+def AUTHENTICATED(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:
     return Policy("authenticated", _methods(methods), obj=obj, body=body)
 
 
-def SUPERUSER(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:  # noqa: N802
+def SUPERUSER(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:
     return Policy("superuser", _methods(methods), obj=obj, body=body)
 
 
-def DISABLED(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:  # noqa: N802
+def DISABLED(*methods: str, obj: str | None = None, body: str | None = None) -> Policy:
     return Policy("disabled", _methods(methods), obj=obj, body=body)
 
 
-def OWN(obj: str, *methods: str, body: str | None = None) -> Policy:  # noqa: N802
+def OWN(obj: str, *methods: str, body: str | None = None) -> Policy:
     return Policy("own", _methods(methods), obj=obj, body=body)
 
 
-def TEAM(obj: str, *methods: str, read: Need = Action.VIEW, write: Need = None, body: str | None = None) -> Policy:  # noqa: N802
+def TEAM(obj: str, *methods: str, read: Need = Action.VIEW, write: Need = None, body: str | None = None) -> Policy:
     return Policy("team", _methods(methods), obj=obj, body=body, read=read, write=write)
 
 
-def LISTING(  # noqa: N802
+def LISTING(
     *methods: str, read: Need = None, write: Need = None, obj: str | None = None, body: str | None = None
 ) -> Policy:
     return Policy("listing", _methods(methods), obj=obj, body=body, read=read, write=write)

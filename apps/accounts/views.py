@@ -94,7 +94,9 @@ def teams(request):
     team_list = selectors.teams_visible(request.user)
     roles = dict(selectors.memberships_of_user(request.user).values_list("team_id", "role"))
     labels = dict(Role.choices)
-    rows = [{"team": team, "role": roles.get(team.pk), "role_label": labels.get(roles.get(team.pk))} for team in team_list]
+    rows = [
+        {"team": team, "role": roles.get(team.pk), "role_label": labels.get(roles.get(team.pk))} for team in team_list
+    ]
     context = {"rows": rows, "create_form": TeamForm() if is_superuser(request.user) else None}
     return render(request, "accounts/teams.html", context)
 

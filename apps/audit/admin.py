@@ -12,6 +12,14 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     search_fields = ["actor_name", "action", "target_type", "target_id", "target_repr"]
     date_hierarchy = "created"
     readonly_fields = [
-        "created", "actor", "actor_name", "team", "action", "target_type", "target_id", "target_repr",
-        "source_ip", "summary",
+        "created",
+        "actor",
+        "actor_name",
+        "team",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "source_ip",
+        "summary",
     ]

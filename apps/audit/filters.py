@@ -17,7 +17,10 @@ def _visible_teams(request):
 
 class AuditFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
-        label=_("Team"), queryset=_visible_teams, help_text=_("A team id (one you are a member of).")
+        label=_("Team"),
+        queryset=_visible_teams,
+        empty_label=_("Any team"),
+        help_text=_("A team id (one you are a member of)."),
     )
     actor = django_filters.CharFilter(
         label=_("Actor"), field_name="actor_name", help_text=_("The username of who acted, or 'system'.")

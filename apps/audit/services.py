@@ -29,7 +29,11 @@ def scrub(value, key: str = ""):
 def _team_of(target, team):
     if team is not None:
         return team
-    return getattr(target, "team", None) if isinstance(target, Model) else None
+    if not isinstance(target, Model):
+        return None
+    if getattr(target, "team_path", None) == "pk":  # the target is a team
+        return target
+    return getattr(target, "team", None)
 
 
 def record(actor, action: str, target, *, team=None, summary: dict | None = None) -> AuditEntry:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import Action, can, require_any, teams_for
-from apps.core.errors import DavitError
+from apps.core.errors import DavitError, Forbidden
 from apps.swarm.errors import SwarmError
 
 from . import forms, selectors, services
@@ -61,6 +61,8 @@ def _act(request, back: str, work, success: str):
     """Run one write from a POST; its error or success becomes a message on the page we go back to."""
     try:
         result = work()
+    except Forbidden:
+        raise  # the page answers 403, as for a role that is too low from the start
     except (DavitError, SwarmError) as exc:
         messages.error(request, _message(exc))
         return redirect(back)
@@ -199,7 +201,7 @@ def node_detail(request, pk, node_id):
 @page
 @require_POST
 def node_update(request, pk, node_id):
-    cluster = selectors.cluster_get(request.user, pk)
+    cluster = selectors.cluster_get(request.user, pk, Action.OPERATE)
     back = reverse("clusters:node", args=[cluster.pk, node_id])
     post = request.POST
     version = post.get("version") or None
@@ -228,10 +230,12 @@ def node_update(request, pk, node_id):
 @page
 @require_POST
 def node_remove(request, pk, node_id):
-    cluster = selectors.cluster_get(request.user, pk)
+    cluster = selectors.cluster_get(request.user, pk, Action.OPERATE)
     force = request.POST.get("force") in ("on", "1", "true")
     try:
         services.node_remove(request.user, cluster, node_id, force=force)
+    except Forbidden:
+        raise
     except (DavitError, SwarmError) as exc:
         messages.error(request, _message(exc))
         return redirect("clusters:node", cluster.pk, node_id)

@@ -33,12 +33,9 @@ class RequestContextMiddleware:
 
         from .errors import DavitError
 
-        if isinstance(exception, DavitError):
-            status, code, message = exception.status, exception.code, exception.message
-        elif isinstance(exception, SwarmError):
-            status, code, message = exception.status, exception.code, exception.message
-        else:
+        if not isinstance(exception, DavitError | SwarmError):
             return None
+        status, code, message = exception.status, exception.code, exception.message
         if _wants_json(request):
             return JsonResponse({"detail": message, "code": code}, status=status)
         context = {"status": status, "code": code, "message": message}

@@ -71,8 +71,12 @@ def latest_items(op: Operation) -> list[dict]:
             key = ("layer", data.get("node", ""), data["layer"])
             previous = items.get(key, {})
             total = previous.get("total") or 1
-            items[key] = {"label": f"{data.get('node', '')} {data['layer']}".strip(), "done": total,
-                          "total": total, "status": data["status"]}
+            items[key] = {
+                "label": f"{data.get('node', '')} {data['layer']}".strip(),
+                "done": total,
+                "total": total,
+                "status": data["status"],
+            }
         elif "service" in data and "desired" in data:
             key = ("service", data["service"])
             items[key] = {

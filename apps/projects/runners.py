@@ -36,8 +36,10 @@ def _remove_retrying(ctx, remove, ident: str, what: str, deadline: float) -> boo
 def _wait_tasks_gone(ctx, client, service_ids: list[str], deadline: float) -> None:
     if not service_ids:
         return
+    wanted = set(service_ids)
     while time.monotonic() < deadline:
-        tasks = client.task_list(service=service_ids)
+        # filtering by removed service ids is an error ("service not found"): one unfiltered list per poll
+        tasks = [t for t in client.task_list() if t.get("ServiceID") in wanted]
         alive = [t for t in tasks if (t.get("Status") or {}).get("State") in {"running", "starting", "preparing"}]
         if not alive:
             return

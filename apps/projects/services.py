@@ -578,11 +578,13 @@ def project_remove(actor, project: Project, *, volumes: bool = False):
 
 
 # ------------------------------------------------------------------------------------------------ drift
-def drift_reapply(actor, project: Project, **deploy_options):
-    """Deploy the deployed revision again (the swarm goes back to what was decided)."""
+def drift_reapply(actor, project: Project, *, prune: bool = True, **deploy_options):
+    """Deploy the deployed revision again: the swarm goes back to what was decided (services running with the
+    stack's label but not in the revision are removed, unless prune=False)."""
+    require(actor, project.team_id, Action.OPERATE, "this project")
     if project.deployed_revision_id is None:
         raise Conflict("this project has no deployed revision to re-apply", field="action")
-    return project_deploy(actor, project, project.deployed_revision, reason="reapply", **deploy_options)
+    return project_deploy(actor, project, project.deployed_revision, prune=prune, reason="reapply", **deploy_options)
 
 
 def drift_accept(actor, project: Project, message: str = "") -> Revision:
@@ -596,18 +598,23 @@ def drift_accept(actor, project: Project, message: str = "") -> Revision:
     live = live_stack_specs(project)
     specs = copy.deepcopy(deployed.specs)
     specs["services"] = live
-    return revision_from_specs(
-        actor,
-        project,
-        specs,
-        origin=Origin.DRIFT,
-        message=validation.message(message) or f"Accepted the live state (drift from revision {deployed.number})",
-        source=_compose_of(project, specs, deployed),
-        files=deployed.files,
-        variables=dict(deployed.variables or {}),
-        data=deployed.object_data,
-        warnings=[],
-    )
+    with transaction.atomic():
+        revision = revision_from_specs(
+            actor,
+            project,
+            specs,
+            origin=Origin.DRIFT,
+            message=validation.message(message) or f"Accepted the live state (drift from revision {deployed.number})",
+            source=_compose_of(project, specs, deployed),
+            files=deployed.files,
+            variables=dict(deployed.variables or {}),
+            data=deployed.object_data,
+            warnings=[],
+        )
+        # what runs is this revision: it is the deployed one from now on
+        Project.objects.filter(pk=project.pk).update(deployed_revision=revision)
+        project.deployed_revision = revision
+    return revision
 
 
 def _compose_of(project: Project, specs: dict, deployed: Revision) -> str:

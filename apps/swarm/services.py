@@ -100,6 +100,7 @@ class ServicesMixin:
             result = self._post(
                 f"/services/{service_id}/update",
                 current["Spec"],
+                headers={},
                 version=current["Version"]["Index"],
                 rollback="previous",
             )

@@ -172,6 +172,9 @@ def normalize(
         container.pop("Isolation")
     if task.get("Runtime") == "container":
         task.pop("Runtime")
+    restart = task.get("RestartPolicy")
+    if isinstance(restart, dict) and restart.get("Condition") == "any":
+        restart.pop("Condition")  # the engine stores "any" when a restart policy names no condition
     task.pop("ForceUpdate", None)
     container["Image"] = container.get("Image", "")
     for config_key in ("UpdateConfig", "RollbackConfig"):

@@ -11,6 +11,9 @@ set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd "$LAB_DIR/../.." && pwd -P)
 VAR=$ROOT/var/lab
+# var/lab/: pg/ + pg-run/ (PostgreSQL cluster and socket dir), redis.pid, docker/ docker-exec/
+# docker.sock docker.pid (manager engine), docker-w1* (worker engine), registry/ registry.yml
+# htpasswd registry-password (mode 600), docker-config/ (the login used to push), *.log.
 
 # Network: a namespace for the worker node, joined to the host by a veth pair.
 NETNS=lab-w1
@@ -177,17 +180,32 @@ pids_naming() {
     return 0
 }
 
-# Live processes of our lab (anything naming var/lab, plus postgres/redis by cwd).
+# Live processes of our lab: the lab's programs naming our var/lab (or working in it), and
+# the containers under our shims. A person's `tail -f var/lab/docker.log` does not count.
 lab_leftover_pids() {
-    local p
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p -eq $$ || $p -eq $BASHPID ]] && continue
+    local path link p ppid stat
+    local -A exe=() cwd=()
+    # All executables and working directories in one pass (a readlink per process is slow).
+    while IFS=$'\t' read -r path link; do
+        p=${path#/proc/}
+        if [[ ${p#*/} == exe ]]; then exe[${p%%/*}]=$link; else cwd[${p%%/*}]=$link; fi
+    done < <(find /proc -mindepth 2 -maxdepth 2 -path '/proc/[0-9]*' \( -name exe -o -name cwd \) \
+        -printf '%p\t%l\n' 2>/dev/null)
+    for p in "${!exe[@]}"; do
         pid_alive "$p" || continue
-        if _cmdline_is_ours "$p"; then printf '%s\n' "$p"; continue; fi
-        local cwd
-        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-        [[ $cwd == "$VAR" || $cwd == "$VAR"/* ]] && printf '%s\n' "$p"
+        case ${exe[$p]##*/} in
+        dockerd | containerd | containerd-shim* | docker-proxy | docker-registry | postgres | redis-server | runc)
+            if _cmdline_is_ours "$p" || [[ ${cwd[$p]:-} == "$VAR" || ${cwd[$p]:-} == "$VAR"/* ]]; then
+                printf '%s\n' "$p"
+                continue
+            fi
+            ;;
+        esac
+        read -r stat 2>/dev/null <"/proc/$p/stat" || continue
+        read -r _ ppid _ <<<"${stat##*) }"
+        if [[ ${exe[$ppid]:-} == */containerd-shim* ]] && _cmdline_is_ours "$ppid"; then
+            printf '%s\n' "$p"
+        fi
     done
     return 0
 }
@@ -300,8 +318,9 @@ clean_host_docker_net() {
 }
 
 # Overlay sandboxes pinned under the exec-root of a lab of ANOTHER checkout whose engine is
-# gone hold VXLAN links whose sockets still live in the host namespace. We only delete
-# their vx-* links (which belong to the lab's overlay driver); the mounts are theirs.
+# gone hold VXLAN links whose sockets still live in the host namespace (or in a lab-w1 that
+# we reuse). We only delete those VXLAN links, which belong to the lab's overlay driver; the
+# mounts are that checkout's own, and its next up removes them.
 clean_foreign_dead_vxlans() {
     local m exec_root
     while read -r m; do

@@ -7,4 +7,3 @@ from tests.support.throttle import clear_throttles
 def _fresh_throttles():
     """DRF keeps throttle counters in Redis, outside the test's transaction: start each test from zero."""
     clear_throttles()
-    yield

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from apps.accounts.models import ApiToken, Membership, Role, Team
 from apps.accounts.services import token_create
 from apps.audit.models import AuditEntry
@@ -13,16 +14,20 @@ PASSWORD = "correct horse battery 9"
 
 def test_login_redirects_to_next_and_logout_needs_post(client, viewer_user):
     response = client.get("/accounts/profile/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/accounts/profile/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/accounts/profile/"
     page = client.get(response["Location"])
-    assert page.status_code == 200 and 'name="csrfmiddlewaretoken"' in page.content.decode()
+    assert page.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in page.content.decode()
     response = client.post(
         "/accounts/login/", {"username": viewer_user.username, "password": PASSWORD, "next": "/accounts/profile/"}
     )
-    assert response.status_code == 302 and response["Location"] == "/accounts/profile/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/profile/"
     assert client.get("/accounts/logout/").status_code == 405
     response = client.post("/accounts/logout/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
     assert client.get("/accounts/profile/").status_code == 302
 
 
@@ -39,18 +44,22 @@ def test_password_change_is_audited_without_the_password(client, viewer_user):
     response = client.post(
         "/accounts/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
     )
-    assert response.status_code == 302 and response["Location"] == "/accounts/password/done/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/done/"
     viewer_user.refresh_from_db()
     assert viewer_user.check_password(new)
     assert client.get("/accounts/profile/").status_code == 200  # still signed in
     entry = AuditEntry.objects.get(action="user.password_change")
-    assert entry.actor == viewer_user and new not in str(entry.summary) and "pbkdf2" not in str(entry.summary)
+    assert entry.actor == viewer_user
+    assert new not in str(entry.summary)
+    assert "pbkdf2" not in str(entry.summary)
 
 
 def test_password_change_with_wrong_old_password_changes_nothing(client, viewer_user):
     client.force_login(viewer_user)
     response = client.post(
-        "/accounts/password/", {"old_password": "nope", "new_password1": "x-Long-pass-9", "new_password2": "x-Long-pass-9"}
+        "/accounts/password/",
+        {"old_password": "nope", "new_password1": "x-Long-pass-9", "new_password2": "x-Long-pass-9"},
     )
     assert response.status_code == 200
     assert "Your old password was entered incorrectly" in response.content.decode()
@@ -63,15 +72,20 @@ def test_profile_lists_teams_and_tokens_and_shows_a_new_value_once(client, team,
     token_create(viewer_user, name="old-one")
     client.force_login(viewer_user)
     page = client.get("/accounts/profile/").content.decode()
-    assert team.name in page and "Viewer" in page and "old-one" in page
+    assert team.name in page
+    assert "Viewer" in page
+    assert "old-one" in page
 
     response = client.post("/accounts/tokens/", {"name": "laptop", "expires_on": "", "read_only": "on"})
     assert response.status_code == 201
     token = ApiToken.objects.get(name="laptop")
     value = re.search(r'<pre class="token-value"><code>([^<]+)</code>', response.content.decode()).group(1)
-    assert token.read_only and token.prefix == value[:8] and value not in token.key_hash
+    assert token.read_only
+    assert token.prefix == value[:8]
+    assert value not in token.key_hash
     again = client.get("/accounts/profile/").content.decode()
-    assert value not in again and "laptop" in again
+    assert value not in again
+    assert "laptop" in again
 
     response = client.post(f"/accounts/tokens/{token.pk}/revoke/")
     assert response.status_code == 302
@@ -84,7 +98,8 @@ def test_token_form_errors_are_shown(client, viewer_user):
     response = client.post("/accounts/tokens/", {"name": "", "expires_on": "2001-01-01"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "This field is required." in page and "The expiry date must be in the future." in page
+    assert "This field is required." in page
+    assert "The expiry date must be in the future." in page
     assert not ApiToken.objects.exists()
 
 
@@ -106,7 +121,8 @@ def test_team_admin_manages_members_by_username(client, team, admin_user):
     membership = Membership.objects.get(team=team, user__username="newcomer")
     assert membership.role == Role.OPERATOR
     page = client.get(f"/accounts/teams/{team.pk}/").content.decode()
-    assert "newcomer added as Operator." in page and 'data-member="newcomer"' in page
+    assert "newcomer added as Operator." in page
+    assert 'data-member="newcomer"' in page
 
     client.post(f"/accounts/teams/{team.pk}/members/{membership.pk}/", {f"m{membership.pk}-role": "admin"})
     membership.refresh_from_db()
@@ -114,7 +130,9 @@ def test_team_admin_manages_members_by_username(client, team, admin_user):
     client.post(f"/accounts/teams/{team.pk}/members/{membership.pk}/remove/")
     assert not Membership.objects.filter(pk=membership.pk).exists()
     assert list(AuditEntry.objects.filter(team=team).values_list("action", flat=True).order_by("id")) == [
-        "membership.add", "membership.change", "membership.remove",
+        "membership.add",
+        "membership.change",
+        "membership.remove",
     ]
 
 
@@ -128,7 +146,8 @@ def test_unknown_username_is_named_on_the_page(client, team, admin_user):
 def test_viewer_sees_members_but_no_admin_controls_and_is_refused(client, team, viewer_user, admin_user):
     client.force_login(viewer_user)
     page = client.get(f"/accounts/teams/{team.pk}/").content.decode()
-    assert admin_user.username in page and 'id="add-member"' not in page
+    assert admin_user.username in page
+    assert 'id="add-member"' not in page
     response = client.post(f"/accounts/teams/{team.pk}/members/", {"username": admin_user.username, "role": "admin"})
     assert response.status_code == 403
     assert "does not allow you to administer" in response.content.decode()
@@ -137,7 +156,9 @@ def test_viewer_sees_members_but_no_admin_controls_and_is_refused(client, team, 
 def test_teams_page_lists_only_my_teams_and_superuser_creates(client, team, other_team, viewer_user, superuser):
     client.force_login(viewer_user)
     page = client.get("/accounts/teams/").content.decode()
-    assert team.name in page and other_team.name not in page and "New team" not in page
+    assert team.name in page
+    assert other_team.name not in page
+    assert "New team" not in page
     assert client.post("/accounts/teams/new/", {"name": "sneaky"}).status_code == 403
     client.force_login(superuser)
     response = client.post("/accounts/teams/new/", {"name": "platform", "description": "infra"})
@@ -157,6 +178,14 @@ def test_unknown_or_foreign_team_page_is_not_found(client, viewer_user, other_te
 def test_base_layout_has_navigation_messages_htmx_and_language_switch(client, admin_user):
     client.force_login(admin_user)
     page = client.get("/accounts/teams/").content.decode()
-    for needle in ('data-area="dashboard"', 'data-area="teams"', 'data-area="audit"', "htmx.min.js",
-                   'name="language"', "简体中文", 'hx-headers=\'{"X-CSRFToken"', admin_user.username):
+    for needle in (
+        'data-area="dashboard"',
+        'data-area="teams"',
+        'data-area="audit"',
+        "htmx.min.js",
+        'name="language"',
+        "简体中文",
+        'hx-headers=\'{"X-CSRFToken"',
+        admin_user.username,
+    ):
         assert needle in page, needle

@@ -12,8 +12,15 @@ BUILDERS = matrix.load_builders()
 # The only URLs anonymous people may use. Adding one is a security decision: never a set-up or initialisation
 # endpoint (issue 3, item 5).
 PUBLIC_ALLOWED = {
-    "accounts:login", "accounts:logout", "admin:login", "admin:logout", "auth-token", "set_language", "healthz",
-    "api-schema", "api-docs",
+    "accounts:login",
+    "accounts:logout",
+    "admin:login",
+    "admin:logout",
+    "auth-token",
+    "set_language",
+    "healthz",
+    "api-schema",
+    "api-docs",
 }
 
 
@@ -41,8 +48,12 @@ def test_matrix_expectations_follow_the_roles():
     policy = Policy("team", ("GET", "POST"), obj="x", read=Action.VIEW, write=Action.OPERATE)
     got = {role: matrix.expectation(policy, "POST", role) for role in matrix.ROLES}
     assert got == {
-        "anonymous": matrix.LOGIN, "viewer": matrix.FORBID, "operator": matrix.ALLOW, "admin": matrix.ALLOW,
-        "outsider": matrix.HIDE, "superuser": matrix.ALLOW,
+        "anonymous": matrix.LOGIN,
+        "viewer": matrix.FORBID,
+        "operator": matrix.ALLOW,
+        "admin": matrix.ALLOW,
+        "outsider": matrix.HIDE,
+        "superuser": matrix.ALLOW,
     }
 
 

@@ -12,7 +12,9 @@ def test_teams_are_listed_with_the_callers_role(team, other_team, viewer_user, s
     response = api_client_for(viewer_user).get("/api/v1/teams/")
     assert response.status_code == 200
     [row] = response.json()["results"]
-    assert row["name"] == team.name and row["role"] == "viewer" and row["member_count"] == 1
+    assert row["name"] == team.name
+    assert row["role"] == "viewer"
+    assert row["member_count"] == 1
     names = {t["name"] for t in api_client_for(superuser).get("/api/v1/teams/").json()["results"]}
     assert {team.name, other_team.name} <= names
 
@@ -48,7 +50,8 @@ def test_admins_rename_operators_may_not(team, admin_user, operator_user):
     assert response.status_code == 200
     assert response.json()["name"] == "renamed"
     entry = AuditEntry.objects.get(action="team.update")
-    assert entry.summary["name"] == [team.name, "renamed"] and entry.actor == admin_user
+    assert entry.summary["name"] == [team.name, "renamed"]
+    assert entry.actor == admin_user
 
 
 def test_members_list_and_admin_adds_changes_removes(team, admin_user, viewer_user):
@@ -131,4 +134,6 @@ def test_the_last_admin_stays(team, admin_user, operator_user):
     # with a second admin, the first may step down
     second = member(team, Role.ADMIN)
     assert second
-    assert client.patch(f"/api/v1/teams/{team.pk}/members/{own.pk}/", {"role": "viewer"}, format="json").status_code == 200
+    assert (
+        client.patch(f"/api/v1/teams/{team.pk}/members/{own.pk}/", {"role": "viewer"}, format="json").status_code == 200
+    )

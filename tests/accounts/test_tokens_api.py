@@ -24,13 +24,16 @@ def test_create_shows_the_value_once_and_stores_only_its_hash(person):
     assert response.status_code == 201, response.content
     body = response.json()
     value = body["token"]
-    assert body["name"] == "ci" and body["read_only"] is True and body["active"] is True
+    assert body["name"] == "ci"
+    assert body["read_only"] is True
+    assert body["active"] is True
     assert body["prefix"] == value[:8]
     row = ApiToken.objects.get(pk=body["id"])
     assert row.key_hash == hash_token(value)
     # never again: not in the detail, not in the list
     detail = client.get(f"/api/v1/tokens/{row.pk}/")
-    assert detail.status_code == 200 and "token" not in detail.json()
+    assert detail.status_code == 200
+    assert "token" not in detail.json()
     listing = client.get("/api/v1/tokens/")
     assert value not in listing.content.decode()
     # and the new token works, read-only
@@ -38,12 +41,18 @@ def test_create_shows_the_value_once_and_stores_only_its_hash(person):
     token_client.credentials(HTTP_AUTHORIZATION=f"Token {value}")
     assert token_client.get("/api/v1/tokens/").status_code == 200
     entry = AuditEntry.objects.get(action="token.create", target_id=str(row.pk))
-    assert entry.summary["read_only"] is True and value not in str(entry.summary)
+    assert entry.summary["read_only"] is True
+    assert value not in str(entry.summary)
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 101}, "name"), ({"name": "a", "expires": "soon"}, "expires")],
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "a", "expires": "soon"}, "expires"),
+    ],
 )
 def test_bad_token_input_names_the_field(person, body, field):
     response = api_client_for(person).post("/api/v1/tokens/", body, format="json")
@@ -61,7 +70,7 @@ def test_expiry_in_the_past_is_refused(person):
 
 
 def test_list_holds_only_the_callers_tokens(person, outsider, superuser):
-    mine, _ = token_create(person, name="mine")
+    token_create(person, name="mine")
     theirs, _ = token_create(outsider, name="theirs")
     for user, names in ((person, ["mine"]), (outsider, ["theirs"]), (superuser, [])):
         response = api_client_for(user).get("/api/v1/tokens/")
@@ -76,7 +85,8 @@ def test_revoke_by_delete_and_by_post(person):
     assert client.delete(f"/api/v1/tokens/{first.pk}/").status_code == 204
     response = client.post(f"/api/v1/tokens/{second.pk}/revoke/")
     assert response.status_code == 200
-    assert response.json()["active"] is False and response.json()["revoked"]
+    assert response.json()["active"] is False
+    assert response.json()["revoked"]
     for token in (first, second):
         token.refresh_from_db()
         assert token.revoked is not None

@@ -20,7 +20,9 @@ LIST = "/api/v1/clusters/"
 
 
 def register(client, team, url, **extra):
-    return client.post(LIST, {"name": f"c-{team.pk}-{len(url)}", "team": team.pk, "endpoint_url": url, **extra}, format="json")
+    return client.post(
+        LIST, {"name": f"c-{team.pk}-{len(url)}", "team": team.pk, "endpoint_url": url, **extra}, format="json"
+    )
 
 
 def test_register_the_lab_records_its_live_facts_and_an_audit_entry(api, team, lab):
@@ -29,8 +31,11 @@ def test_register_the_lab_records_its_live_facts_and_an_audit_entry(api, team, l
     body = response.json()
     assert body["reachable"] is True
     assert (body["node_count"], body["manager_count"]) == (2, 1)
-    assert body["swarm_id"] and body["engine_version"] and body["manager_node_id"]
-    assert body["last_check"] and body["last_error"] == ""
+    assert body["swarm_id"]
+    assert body["engine_version"]
+    assert body["manager_node_id"]
+    assert body["last_check"]
+    assert body["last_error"] == ""
     assert "tls_key" not in body
     cluster = Cluster.objects.get(pk=body["id"])
     entry = AuditEntry.objects.get(action="cluster.register", target_id=str(cluster.pk))
@@ -67,9 +72,24 @@ def tls_server():
     """A TLS listener on loopback (a self-signed certificate) that no client certificate of ours satisfies."""
     folder = Path(tempfile.mkdtemp(prefix="davit-tls-test-"))
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
@@ -102,9 +122,25 @@ def tls_server():
 
 def test_register_reports_a_rejected_tls_handshake(api, team, tls_server):
     other_ca = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other",
-         "-keyout", "/dev/null", "-out", "/dev/stdout"],
-        check=True, capture_output=True, text=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other",
+            "-keyout",
+            "/dev/null",
+            "-out",
+            "/dev/stdout",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     response = register(api, team, tls_server["url"], tls_ca=other_ca)
     assert response.status_code == 400, response.content
@@ -167,8 +203,9 @@ def test_refresh_and_the_beat_task_store_the_facts(api, team, lab, operator_user
     response = api_client_for(operator_user).post(f"{LIST}{cluster.pk}/refresh/")
     assert response.status_code == 200
     assert response.json()["reachable"] is True
-    dead = Cluster.objects.create(name="dead", team=team, endpoint_url="unix:///nonexistent/docker.sock",
-                                  reachable=True)
+    dead = Cluster.objects.create(
+        name="dead", team=team, endpoint_url="unix:///nonexistent/docker.sock", reachable=True
+    )
     Cluster.objects.filter(pk=cluster.pk).update(node_count=0, last_check=None)
     refresh_all()
     cluster.refresh_from_db()
@@ -187,5 +224,7 @@ def test_the_dashboard_shows_each_clusters_state(client, admin_user, team, lab):
     Cluster.objects.create(name="down-one", team=team, endpoint_url="unix:///x.sock", last_error="gone")
     client.force_login(admin_user)
     page = client.get("/").content.decode()
-    assert 'data-cluster="up-one"' in page and "reachable" in page
-    assert 'data-cluster="down-one"' in page and "unreachable" in page
+    assert 'data-cluster="up-one"' in page
+    assert "reachable" in page
+    assert 'data-cluster="down-one"' in page
+    assert "unreachable" in page

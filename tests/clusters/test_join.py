@@ -4,8 +4,6 @@ lab's worker. The lab is restored in a `finally` whatever happens."""
 
 import time
 
-import pytest
-
 from apps.audit.models import AuditEntry
 from apps.clusters.models import NodeEngine
 from apps.operations.models import Operation
@@ -34,7 +32,8 @@ def test_join_tokens_are_for_cluster_admins_and_can_be_rotated(api, lab_cluster,
     assert api_client_for(operator_user).get(join_url(lab_cluster)).status_code == 403
     assert api_client_for(viewer_user).get(join_url(lab_cluster)).status_code == 403
     before = api.get(join_url(lab_cluster)).json()
-    assert before["worker"].startswith("SWMTKN-") and before["manager"].startswith("SWMTKN-")
+    assert before["worker"].startswith("SWMTKN-")
+    assert before["manager"].startswith("SWMTKN-")
     assert before["managers"] == ["10.210.0.1:2377"]
     assert before["commands"]["worker"] == f"docker swarm join --token {before['worker']} 10.210.0.1:2377"
     rotated = api.post(f"{join_url(lab_cluster)}rotate/", {"role": "worker"}, format="json")
@@ -46,17 +45,27 @@ def test_join_tokens_are_for_cluster_admins_and_can_be_rotated(api, lab_cluster,
     assert swarm.swarm_join_tokens()["worker"] == after["worker"]
     entry = AuditEntry.objects.get(action="cluster.rotate_join_token")
     assert entry.summary == {"role": "worker"}
-    assert api_client_for(operator_user).post(f"{join_url(lab_cluster)}rotate/", {"role": "worker"},
-                                              format="json").status_code == 403
+    assert (
+        api_client_for(operator_user)
+        .post(f"{join_url(lab_cluster)}rotate/", {"role": "worker"}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_add_host_input_is_checked_before_any_operation(api, lab_cluster, operator_user):
-    assert api_client_for(operator_user).post(join_url(lab_cluster), {"endpoint_url": "unix:///x.sock"},
-                                              format="json").status_code == 403
+    assert (
+        api_client_for(operator_user)
+        .post(join_url(lab_cluster), {"endpoint_url": "unix:///x.sock"}, format="json")
+        .status_code
+        == 403
+    )
     bad = api.post(join_url(lab_cluster), {"endpoint_url": "http://host:2375"}, format="json")
-    assert bad.status_code == 400 and "endpoint_url" in bad.json()["errors"]
+    assert bad.status_code == 400
+    assert "endpoint_url" in bad.json()["errors"]
     itself = api.post(join_url(lab_cluster), {"endpoint_url": lab_cluster.endpoint_url}, format="json")
-    assert itself.status_code == 400 and "already in the swarm" in itself.json()["errors"]["endpoint_url"][0]
+    assert itself.status_code == 400
+    assert "already in the swarm" in itself.json()["errors"]["endpoint_url"][0]
     role = api.post(join_url(lab_cluster), {"endpoint_url": "unix:///x.sock", "role": "king"}, format="json")
     assert role.status_code == 400
     assert not Operation.objects.exists()
@@ -82,38 +91,52 @@ def test_the_worker_leaves_and_rejoins_through_the_add_host_operation(
         assert op.status == "failed"
         assert "cannot be reached" in op.explanation
 
-        # the worker leaves the swarm; the manager then lists its old entry as down
-        worker_swarm.swarm_leave()
-        wait_for(
-            lambda: swarm.node_inspect(old_id)["Status"]["State"] == "down", 60, what="the old node to be down"
-        )
-        not_swarm = api.post("/api/v1/clusters/", {"name": "w", "team": lab_cluster.team_id,
-                                                   "endpoint_url": worker_host}, format="json")
-        assert not_swarm.status_code == 400
-        assert "not in swarm mode" in not_swarm.json()["errors"]["endpoint_url"][0]
-
-        # add it again through Davit
-        started = time.monotonic()
-        response = api.post(join_url(lab_cluster), {"endpoint_url": worker_host, "role": "worker"}, format="json")
-        assert response.status_code == 202
-        body = response.json()["operation"]
-        assert body["status"] == "pending" and body["url"].endswith(f"/api/v1/operations/{body['id']}/")
-        op = wait_finished(body["id"])
+        # the worker leaves the swarm, then is added again through Davit. Other sessions share the lab and may
+        # repair it (deploy/lab/up re-joins a worker that left): if that happens first, leave and try again.
+        for _attempt in range(3):
+            worker_swarm.swarm_leave()
+            not_swarm = api.post(
+                "/api/v1/clusters/",
+                {"name": "w", "team": lab_cluster.team_id, "endpoint_url": worker_host},
+                format="json",
+            )
+            if worker_swarm.engine_swarm_state()["state"] == "inactive":
+                assert not_swarm.status_code == 400
+                assert "not in swarm mode" in not_swarm.json()["errors"]["endpoint_url"][0]
+            started = time.monotonic()
+            response = api.post(join_url(lab_cluster), {"endpoint_url": worker_host, "role": "worker"}, format="json")
+            assert response.status_code == 202
+            body = response.json()["operation"]
+            assert body["status"] == "pending"
+            assert body["url"].endswith(f"/api/v1/operations/{body['id']}/")
+            op = wait_finished(body["id"])
+            if op.status == "failed" and "is already a node of cluster" in op.explanation:
+                continue
+            break
         assert op.status == "succeeded", (op.explanation, events_of(op))
         assert op.progress == 100
         log = events_of(op)
-        assert "(not shown)" in log and "is ready as a worker" in log
-        assert "SWMTKN" not in log and "SWMTKN" not in str(op.params) and "SWMTKN" not in str(op.result)
+        assert "(not shown)" in log
+        assert "is ready as a worker" in log
+        assert "SWMTKN" not in log
+        assert "SWMTKN" not in str(op.params)
+        assert "SWMTKN" not in str(op.result)
         new_id = worker_swarm.engine_swarm_state()["node_id"]
         assert new_id != old_id
         assert op.result["node_id"] == new_id
         engine = NodeEngine.objects.get(cluster=lab_cluster, endpoint_url=worker_host)
-        assert engine.node_id == new_id and engine.hostname
+        assert engine.node_id == new_id
+        assert engine.hostname
         print(f"re-join took {time.monotonic() - started:.1f}s")
 
         # the old entry is down: removing it needs no force
-        removed = api.delete(f"/api/v1/nodes/{lab_cluster.pk}:{old_id}/")
-        assert removed.status_code == 204, removed.content
+        wait_for(lambda: swarm.node_inspect(old_id)["Status"]["State"] == "down", 60, what="the old node down")
+        listed = api.get(f"/api/v1/clusters/{lab_cluster.pk}/nodes/").json()["results"]
+        stale = [n["id"] for n in listed if n["state"] == "down"]  # also an entry of a join by someone else
+        assert old_id in stale
+        for node_id in stale:
+            removed = api.delete(f"/api/v1/nodes/{lab_cluster.pk}:{node_id}/")
+            assert removed.status_code == 204, removed.content
         nodes = api.get(f"/api/v1/clusters/{lab_cluster.pk}/nodes/").json()["results"]
         assert sorted((n["role"], n["state"]) for n in nodes) == [("manager", "ready"), ("worker", "ready")]
         assert {n["id"] for n in nodes} == {new_id, swarm.engine_swarm_state()["node_id"]}
@@ -136,7 +159,8 @@ def test_register_the_engine_of_a_node(api, lab_cluster, lab, worker_swarm, oper
     assert response.json()["node_id"] == worker_swarm.engine_swarm_state()["node_id"]
     assert api.post(url, body, format="json").status_code == 409
     dead = api.post(url, {"endpoint_url": "unix:///nonexistent.sock"}, format="json")
-    assert dead.status_code == 400 and "cannot be reached" in dead.json()["errors"]["endpoint_url"][0]
+    assert dead.status_code == 400
+    assert "cannot be reached" in dead.json()["errors"]["endpoint_url"][0]
     listed = api.get(url).json()
     assert [e["endpoint_url"] for e in listed["results"]] == [lab["DAVIT_LAB_WORKER_HOST"]]
     engine_id = listed["results"][0]["id"]

@@ -1,5 +1,6 @@
 """Networks, volumes, secrets and configs through the API, on the lab; rotations run by a real Celery worker."""
 
+import contextlib
 import hashlib
 import logging
 import random
@@ -35,8 +36,16 @@ def free_subnet() -> tuple[str, str, str, str]:
 def test_create_list_with_users_refuse_while_in_use_then_remove_a_network(api, swarm, lab_cluster, unique):
     subnet, gateway, ip_range, _ = free_subnet()
     name = f"t-net-{unique}"
-    body = {"name": name, "subnet": subnet, "gateway": gateway, "ip_range": ip_range, "attachable": True,
-            "encrypted": True, "internal": False, "labels": {"davit.test": unique}}
+    body = {
+        "name": name,
+        "subnet": subnet,
+        "gateway": gateway,
+        "ip_range": ip_range,
+        "attachable": True,
+        "encrypted": True,
+        "internal": False,
+        "labels": {"davit.test": unique},
+    }
     response = api.post(base(lab_cluster, "networks"), body, format="json")
     assert response.status_code == 201, response.content
     row = response.json()
@@ -48,7 +57,8 @@ def test_create_list_with_users_refuse_while_in_use_then_remove_a_network(api, s
         assert row["labels"] == {"davit.test": unique}
         assert AuditEntry.objects.filter(action="network.create", target_id=network_id).exists()
         duplicate = api.post(base(lab_cluster, "networks"), {"name": name}, format="json")
-        assert duplicate.status_code == 409 and "name" in duplicate.json()["errors"]
+        assert duplicate.status_code == 409
+        assert "name" in duplicate.json()["errors"]
 
         service_name = unique_name("t-netuser")
         service_id = swarm.service_create(service_spec(service_name, replicas=0, networks=[network_id]))
@@ -73,10 +83,8 @@ def test_create_list_with_users_refuse_while_in_use_then_remove_a_network(api, s
         if service_id:
             remove_service(swarm, service_id)
         if network_id:
-            try:
+            with contextlib.suppress(SwarmError):
                 swarm.network_remove(network_id)
-            except SwarmError:
-                pass
 
 
 @pytest.mark.parametrize(
@@ -98,7 +106,8 @@ def test_network_input_errors_name_the_field(api, lab_cluster, change, field, wo
 
 def test_predefined_networks_cannot_be_removed_and_viewers_cannot_create(api, lab_cluster, viewer_user):
     refused = api.delete(f"{base(lab_cluster, 'networks')}ingress/")
-    assert refused.status_code == 409 and "predefined" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "predefined" in refused.json()["detail"]
     viewer = api_client_for(viewer_user)
     assert viewer.get(base(lab_cluster, "networks")).status_code == 200
     assert viewer.post(base(lab_cluster, "networks"), {"name": "x"}, format="json").status_code == 403
@@ -121,8 +130,12 @@ def test_volumes_of_the_manager_and_of_a_registered_worker_engine(api, swarm, wo
     unknown = api.get(base(lab_cluster, "volumes") + f"?node={worker_id}")
     assert unknown.status_code == 400
     assert "no Docker engine endpoint is known" in unknown.json()["errors"]["node"][0]
-    assert api.post(base(lab_cluster, "engines"), {"endpoint_url": lab["DAVIT_LAB_WORKER_HOST"]},
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            base(lab_cluster, "engines"), {"endpoint_url": lab["DAVIT_LAB_WORKER_HOST"]}, format="json"
+        ).status_code
+        == 201
+    )
     try:
         made = api.post(base(lab_cluster, "volumes"), {"node": worker_id, "name": name}, format="json")
         assert made.status_code == 201, made.content
@@ -133,10 +146,8 @@ def test_volumes_of_the_manager_and_of_a_registered_worker_engine(api, swarm, wo
         assert api.delete(f"{base(lab_cluster, 'volumes')}{worker_id}/{name}/").status_code == 204
         assert api.delete(f"{base(lab_cluster, 'volumes')}{worker_id}/{name}/").status_code == 404
     finally:
-        try:
+        with contextlib.suppress(ObjectNotFound):
             worker_swarm.volume_remove(name)
-        except ObjectNotFound:
-            pass
 
 
 # ------------------------------------------------------------------------------------------------- secrets, configs
@@ -150,8 +161,11 @@ def container_output(swarm, worker_swarm, task) -> str:
 
 
 def running_task(swarm, service_id):
-    tasks = [t for t in swarm.task_list(service=service_id)
-             if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
+    tasks = [
+        t
+        for t in swarm.task_list(service=service_id)
+        if t["DesiredState"] == "running" and t["Status"]["State"] == "running"
+    ]
     return tasks[0] if len(tasks) == 1 else None
 
 
@@ -174,7 +188,8 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         created = call("post", base(lab_cluster, "secrets"), {"name": name, "data": value, "labels": {"t": unique}})
         assert created.status_code == 201, created.content
         secret_id = created.json()["id"]
-        assert created.json()["name"] == name and "data" not in created.json()
+        assert created.json()["name"] == name
+        assert "data" not in created.json()
         file = {"Name": "app-pw", "UID": "1000", "GID": "1000", "Mode": 0o400}
         service_name = unique_name("t-secret-user")
         spec = service_spec(
@@ -193,7 +208,8 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         rows = {r["name"]: r for r in call("get", base(lab_cluster, "secrets") + "?limit=1000").json()["results"]}
         assert rows[name]["services"] == [service_name]
         refused = call("delete", f"{base(lab_cluster, 'secrets')}{secret_id}/")
-        assert refused.status_code == 409 and refused.json()["errors"]["services"] == [service_name]
+        assert refused.status_code == 409
+        assert refused.json()["errors"]["services"] == [service_name]
         call("get", f"{base(lab_cluster, 'secrets')}{secret_id}/")
 
         rotated = call("post", f"{base(lab_cluster, 'secrets')}{secret_id}/rotate/", {"data": new_value})
@@ -221,19 +237,18 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         removed = call("delete", f"{base(lab_cluster, 'secrets')}{rows[f'{name}.v2']['id']}/")
         assert removed.status_code == 204
     finally:
+        worker_log = celery.output()
         celery.stop()
         if service_id:
             remove_service(swarm, service_id)
         for secret in swarm.secret_list(labels={"t": unique}):
-            try:
+            with contextlib.suppress(SwarmError):
                 swarm.secret_remove(secret["ID"])
-            except SwarmError:
-                pass
 
     stored = [
         *answers,
         caplog.text,
-        celery.output(),
+        worker_log,
         "\n".join(str((e.message, e.data)) for e in OperationEvent.objects.all()),
         "\n".join(str((o.params, o.result, o.explanation)) for o in Operation.objects.all()),
         "\n".join(str(a.summary) for a in AuditEntry.objects.all()),
@@ -243,6 +258,7 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         stored += [row[0] for row in cursor.fetchall()]
     everything = "\n".join(stored)
     assert len(answers) >= 9
+    assert "succeeded" in worker_log or "received" in worker_log, worker_log[-2000:]
     for secret_value in (value, new_value):
         assert secret_value not in everything
         assert secret_value.encode().hex() not in everything
@@ -256,19 +272,31 @@ def test_a_config_from_an_uploaded_file_and_its_rotation(api, swarm, lab_cluster
     created = api.post(base(lab_cluster, "configs"), {"name": name, "file": upload}, format="multipart")
     assert created.status_code == 201, created.content
     config_id = created.json()["id"]
-    service_id = swarm.service_create({
-        **service_spec(unique_name("t-conf-user"), replicas=0),
-        "TaskTemplate": {"ContainerSpec": {"Image": "lab/busybox:1", "Command": ["sleep", "3600"], "Configs": [
-            {"ConfigID": config_id, "ConfigName": name,
-             "File": {"Name": "/etc/app.conf", "UID": "0", "GID": "0", "Mode": 0o444}}]}},
-    })
+    service_id = swarm.service_create(
+        {
+            **service_spec(unique_name("t-conf-user"), replicas=0),
+            "TaskTemplate": {
+                "ContainerSpec": {
+                    "Image": "lab/busybox:1",
+                    "Command": ["sleep", "3600"],
+                    "Configs": [
+                        {
+                            "ConfigID": config_id,
+                            "ConfigName": name,
+                            "File": {"Name": "/etc/app.conf", "UID": "0", "GID": "0", "Mode": 0o444},
+                        }
+                    ],
+                }
+            },
+        }
+    )
     celery = start_worker(subprocess_env, "rotate-config")
     try:
         with docker_calls(swarm_for(lab_cluster)) as calls:
             rows = {r["name"]: r for r in object_rows(lab_cluster, "config")}
-        assert len(calls) == 2 and len(rows[name]["services"]) == 1
-        response = api.post(f"{base(lab_cluster, 'configs')}{config_id}/rotate/", {"data": "level: 2\n"},
-                            format="json")
+        assert len(calls) == 2
+        assert len(rows[name]["services"]) == 1
+        response = api.post(f"{base(lab_cluster, 'configs')}{config_id}/rotate/", {"data": "level: 2\n"}, format="json")
         assert response.status_code == 202
         op = wait_finished(response.json()["operation"]["id"])
         assert op.status == "succeeded", (op.explanation, events_of(op))
@@ -294,13 +322,17 @@ def test_secret_input_errors(api, lab_cluster, operator_user, viewer_user, uniqu
     url = base(lab_cluster, "secrets")
     assert api.post(url, {"name": "x"}, format="json").status_code == 400
     both = api.post(url, {"name": "x", "data": "a", "data_base64": "YQ=="}, format="json")
-    assert both.status_code == 400 and "exactly one" in both.json()["detail"]
+    assert both.status_code == 400
+    assert "exactly one" in both.json()["detail"]
     empty = api.post(url, {"name": "x", "data": ""}, format="json")
-    assert empty.status_code == 400 and "empty" in empty.json()["errors"]["data"][0]
+    assert empty.status_code == 400
+    assert "empty" in empty.json()["errors"]["data"][0]
     bad64 = api.post(url, {"name": "x", "data_base64": "%%%"}, format="json")
-    assert bad64.status_code == 400 and "base64" in bad64.json()["errors"]["data_base64"][0]
+    assert bad64.status_code == 400
+    assert "base64" in bad64.json()["errors"]["data_base64"][0]
     big = api.post(url, {"name": "x", "data": "a" * (500 * 1024 + 1)}, format="json")
-    assert big.status_code == 400 and "at most" in big.json()["errors"]["data"][0]
+    assert big.status_code == 400
+    assert "at most" in big.json()["errors"]["data"][0]
     assert api_client_for(viewer_user).post(url, {"name": "x", "data": "a"}, format="json").status_code == 403
     assert api_client_for(viewer_user).get(url).status_code == 200
     made = api_client_for(operator_user).post(url, {"name": f"t-op-{unique}", "data_base64": "YQ=="}, format="json")

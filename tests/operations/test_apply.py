@@ -48,7 +48,9 @@ def test_apply_three_services_then_again_changes_nothing(swarm, lab_cluster, ope
     live = by_name(swarm, namespace)
     assert set(live) == set(op.result["created"])
     assert live[f"{namespace}_web"]["Spec"]["Labels"]["com.docker.stack.namespace"] == namespace
-    running = [t for t in swarm.task_list(service=[s["ID"] for s in live.values()]) if t["Status"]["State"] == "running"]
+    running = [
+        t for t in swarm.task_list(service=[s["ID"] for s in live.values()]) if t["Status"]["State"] == "running"
+    ]
     assert len(running) == 4
 
     again = run_now(start_apply(operator_user, lab_cluster, namespace, services, networks={net: {"Attachable": True}}))
@@ -126,8 +128,11 @@ def test_failed_update_is_rolled_back_by_the_swarm(swarm, lab_cluster, operator_
     ), op.explanation
     assert op.result["rolled_back"] == [f"{namespace}_app"]
     log = messages(op)
-    assert any(m.startswith(f"The swarm is rolling back service {namespace}_app") for m in log)
-    assert any("exit code 3" in m for m in log if m.startswith(f"Service {namespace}_app: task")), log
+    assert any(m.startswith(f"The swarm rolled back service {namespace}_app") for m in log), log
+    assert any(
+        m.endswith("failed: task: non-zero exit (3)") for m in log if m.startswith(f"Service {namespace}_app: task")
+    )
+    assert op.explanation.endswith("previous spec: task: non-zero exit (3)."), op.explanation
     args = by_name(swarm, namespace)[f"{namespace}_app"]["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"]
     assert args == ["sleep", "3600"]
 
@@ -141,7 +146,9 @@ def test_failed_update_paused_by_the_swarm(swarm, lab_cluster, operator_user, na
 
     assert op.status == Status.FAILED
     assert op.explanation.startswith(f"The update of service {namespace}_app is paused by the swarm:"), op.explanation
-    assert "exit code 4" in op.explanation
+    assert op.explanation.endswith(
+        "(task error: task: non-zero exit (4)). Fix the spec and apply again, or roll the service back."
+    )
 
 
 def test_rollout_time_limit_names_the_service_and_the_task_error(swarm, lab_cluster, operator_user, namespace, sent):
@@ -153,7 +160,7 @@ def test_rollout_time_limit_names_the_service_and_the_task_error(swarm, lab_clus
     assert op.explanation.startswith(
         f"The rollout did not converge within 4 s: service {namespace}_down has 0 of 1 tasks running"
     ), op.explanation
-    assert "exit code 7" in op.explanation
+    assert op.explanation.endswith("(last task error: task: non-zero exit (7)).")
 
 
 def test_cancel_during_the_rollout_rolls_the_service_back(swarm, lab_cluster, operator_user, namespace, sent):

@@ -150,16 +150,26 @@ def test_crash_safe_lock_two_operations_on_one_stack_run_one_after_the_other(
     worker = start_worker(subprocess_env, name="pair", concurrency=2)
     try:
         with transaction.atomic():  # committed together: both messages leave at the same moment
-            first = start_apply(operator_user, lab_cluster, namespace,
-                                [service_spec(n, namespace=namespace, monitor=2) for n in ("x", "y")])
-            second = start_apply(operator_user, lab_cluster, namespace,
-                                 [service_spec(n, namespace=namespace, monitor=1, env={"R": "2"}) for n in ("x", "y")])
+            first = start_apply(
+                operator_user,
+                lab_cluster,
+                namespace,
+                [service_spec(n, namespace=namespace, monitor=2) for n in ("x", "y")],
+            )
+            second = start_apply(
+                operator_user,
+                lab_cluster,
+                namespace,
+                [service_spec(n, namespace=namespace, monitor=1, env={"R": "2"}) for n in ("x", "y")],
+            )
         # fmt: skip
         first, second = wait_finished(first, 120), wait_finished(second, 120)
     finally:
         worker.stop()
-    assert (first.status, second.status) == (Status.SUCCEEDED, Status.SUCCEEDED), (first.explanation,
-                                                                                  second.explanation)
+    assert (first.status, second.status) == (Status.SUCCEEDED, Status.SUCCEEDED), (
+        first.explanation,
+        second.explanation,
+    )
     assert second.started >= first.finished
     assert f"Waiting for operation {first.pk} (apply {namespace}) to finish" in messages(second)
     assert second.result["updated"] == [f"{namespace}_x", f"{namespace}_y"]

@@ -74,7 +74,10 @@ def start_pull(actor, cluster, image, nodes, sealed):
 
 
 def test_pull_records_per_layer_progress_on_both_nodes(lab, lab_cluster, operator_user, layered_image, sent):
-    nodes = [{"name": "manager", "endpoint": lab["DOCKER_HOST"]}, {"name": "lab-w1", "endpoint": lab["DAVIT_LAB_WORKER_HOST"]}]
+    nodes = [
+        {"name": "manager", "endpoint": lab["DOCKER_HOST"]},
+        {"name": "lab-w1", "endpoint": lab["DAVIT_LAB_WORKER_HOST"]},
+    ]
 
     op = run_now(start_pull(operator_user, lab_cluster, layered_image, nodes, auths(lab)))
 

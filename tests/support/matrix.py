@@ -217,7 +217,7 @@ class MatrixContext:
         for function in reversed(self._cleanups):
             try:
                 function()
-            except Exception as exc:  # noqa: BLE001 - report every clean-up failure, keep cleaning
+            except Exception as exc:
                 errors.append(repr(exc))
         self._cleanups.clear()
         if errors:
@@ -351,7 +351,13 @@ def check_url(entry: UrlEntry, policy: Policy, ctx: MatrixContext) -> list[str]:
         if expected != ALLOW and AuditEntry.objects.count() != before:
             failures.append(f"{method} {path} as {role} was refused but wrote an audit entry (something changed)")
         marker = values.get("_marker")
-        if policy.access == "listing" and marker and method == "GET" and expected == ALLOW and response.status_code == 200:
+        if (
+            policy.access == "listing"
+            and marker
+            and method == "GET"
+            and expected == ALLOW
+            and response.status_code == 200
+        ):
             seen = str(marker) in response.content.decode(errors="replace")
             if role in {"admin", "superuser"} and not seen:
                 failures.append(f"GET {path} as {role}: team A's object {marker!r} is missing from the listing")

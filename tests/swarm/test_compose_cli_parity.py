@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKER = os.environ.get("DAVIT_DOCKER_CLI", "/usr/local/bin/docker")
 DURATION_KEYS = {"delay", "monitor", "window", "interval", "timeout", "start_period", "start_interval"}
 KEEP_ZERO = {"replicas", "parallelism", "max_attempts", "retries"}
-SERVICE_KEYS = (
-    "image command entrypoint environment labels deploy ports volumes networks secrets configs healthcheck "
-    "stop_grace_period stop_signal hostname user working_dir tty stdin_open read_only init isolation "
-    "dns dns_search extra_hosts sysctls ulimits cap_add cap_drop logging credential_spec restart"
-).split()
+SERVICE_KEYS = [
+    *("image", "command", "entrypoint", "environment", "labels", "deploy", "ports", "volumes", "networks"),
+    *("secrets", "configs", "healthcheck", "stop_grace_period", "stop_signal", "hostname", "user", "working_dir"),
+    *("tty", "stdin_open", "read_only", "init", "isolation", "dns", "dns_search", "extra_hosts", "sysctls"),
+    *("ulimits", "cap_add", "cap_drop", "logging", "credential_spec", "restart"),
+]
 
 
 def case_dirs() -> list[Path]:
@@ -114,7 +115,9 @@ def cli_view(config: dict) -> dict:
     top = {}
     for section in ("networks", "volumes", "secrets", "configs"):
         top[section] = {
-            k: prune({f: v for f, v in (o or {}).items() if f not in ("file", "x-cluster-spec") and not f.startswith("x-")})
+            k: prune(
+                {f: v for f, v in (o or {}).items() if f not in ("file", "x-cluster-spec") and not f.startswith("x-")}
+            )
             for k, o in (config.get(section) or {}).items()
         }
     return {"services": services, **top}
@@ -234,7 +237,7 @@ services:
     image: lab/busybox:1
     volumes:
       - /var/lib/mysql
-      - /opt/data:/var/lib/mysql
+      - /opt/data:/var/lib/mysql-data
       - ./static:/var/www/html
       - ../up:/up:rw
       - ~/configs:/etc/configs/:ro

@@ -101,7 +101,7 @@ networks:
 
 
 def test_external_name_and_name_conflict():
-    with pytest.raises(ComposeError, match="network.external.name and network.name conflict") as caught:
+    with pytest.raises(ComposeError, match=r"network\.external\.name and network\.name conflict") as caught:
         plan_of("services:\n  web:\n    image: x\nnetworks:\n  n:\n    name: a\n    external:\n      name: b\n")
     assert caught.value.line == 5
 
@@ -207,7 +207,8 @@ def test_file_object_errors(top, files, words):
 
 def test_uploaded_file_names_are_normalized():
     plan = plan_of(
-        'version: "3.3"\nservices:\n  web:\n    image: x\nconfigs:\n  a:\n    file: ./dir/../a.txt\n  b:\n    file: b.txt\n',
+        'version: "3.3"\nservices:\n  web:\n    image: x\n'
+        "configs:\n  a:\n    file: ./dir/../a.txt\n  b:\n    file: b.txt\n",
         files={"a.txt": "A", "./b.txt": "B"},
     )
     assert {k: base64.b64decode(v["Data"]) for k, v in plan.configs.items()} == {"st_a": b"A", "st_b": b"B"}

@@ -101,7 +101,7 @@ def test_keys_newer_than_the_file_version_are_refused(version, snippet, needs):
 
 
 def test_top_level_extension_fields_need_3_4():
-    with pytest.raises(ComposeError, match="3.4"):
+    with pytest.raises(ComposeError, match=r"3\.4"):
         load_stack('version: "3.3"\nx-a: 1\nservices:\n  web:\n    image: x\n', namespace="st")
     load_stack('version: "3.4"\nx-a: 1\nservices:\n  web:\n    image: x\n', namespace="st")
 

@@ -68,7 +68,8 @@ def test_unterminated_quote_in_command():
 
 def test_environment_env_file_and_variables():
     files = {
-        "web.env": '# comment\nFROM_FILE=1\n  SPACED= keep  spaces \nOVERRIDDEN=file\nBARE_SET\nBARE_UNSET\nQUOTED="q"\n'
+        "web.env": "# comment\nFROM_FILE=1\n  SPACED= keep  spaces \nOVERRIDDEN=file\n"
+        'BARE_SET\nBARE_UNSET\nQUOTED="q"\n'
     }
     container = container_of(
         "    env_file: ./web.env\n    environment:\n      OVERRIDDEN: service\n      EMPTY: ''\n      NO_VALUE:\n"
@@ -136,15 +137,16 @@ def test_ports_short_syntax_ranges_and_ip():
 def test_ports_long_syntax_host_mode_and_endpoint_mode():
     spec = spec_of(
         "    ports:\n      - target: 80\n        published: 8080\n        protocol: udp\n        mode: host\n"
-        "      - target: 81\n    deploy:\n      endpoint_mode: DNSRR\n"
+        "      - target: 81\n        mode: host\n    deploy:\n      endpoint_mode: DNSRR\n"
     )
     assert spec["EndpointSpec"] == {
         "Mode": "dnsrr",
         "Ports": [
-            {"TargetPort": 81},
+            {"TargetPort": 81, "PublishMode": "host"},
             {"Protocol": "udp", "TargetPort": 80, "PublishedPort": 8080, "PublishMode": "host"},
         ],
     }
+    assert spec_of("    ports:\n      - target: 81\n")["EndpointSpec"] == {"Ports": [{"TargetPort": 81}]}
 
 
 @pytest.mark.parametrize(
@@ -313,7 +315,8 @@ def test_volume_bind_and_tmpfs_mounts():
     top = "volumes:\n  data:\n    driver: local\n    driver_opts:\n      type: tmpfs\n      device: tmpfs\n"
     top += "    labels:\n      backup: 'yes'\n  ext:\n    external: true\n    name: shared-data\n  plain:\n"
     container = container_of(
-        "    volumes:\n      - data:/data:nocopy\n      - ext:/ext:ro\n      - plain:/plain\n      - /tmp:/host-tmp:ro\n"
+        "    volumes:\n      - data:/data:nocopy\n      - ext:/ext:ro\n      - plain:/plain\n"
+        "      - /tmp:/host-tmp:ro\n"
         "      - /var/log:/logs:rslave\n      - /cache\n"
         "      - type: tmpfs\n        target: /scratch\n        tmpfs:\n          size: 65536\n"
         "      - type: bind\n        source: /tmp\n        target: /bind\n        read_only: true\n"
@@ -404,7 +407,8 @@ def test_secrets_and_configs_references():
     )
     container = container_of(
         "    secrets:\n      - db_password\n      - source: api_key\n        target: key\n        uid: '1000'\n"
-        "        gid: '1000'\n        mode: 0400\n    configs:\n      - source: nginx\n        target: /etc/nginx.conf\n",
+        "        gid: '1000'\n        mode: 0400\n"
+        "    configs:\n      - source: nginx\n        target: /etc/nginx.conf\n",
         top,
         files={"secret.txt": "s3cret", "nginx.conf": "events {}"},
     )

@@ -108,13 +108,19 @@ def test_engine_defaults_compare_equal_to_absent():
     body = {"Name": "x", "TaskTemplate": {"ContainerSpec": {"Image": "a"}}, "Mode": {"Replicated": {}}}
     stored = {
         "Name": "x",
-        "TaskTemplate": {"ContainerSpec": {"Image": "a", "Isolation": "default"}, "ForceUpdate": 3, "Runtime": "container"},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": "a", "Isolation": "default"},
+            "ForceUpdate": 3,
+            "Runtime": "container",
+        },
         "Mode": {"Replicated": {"Replicas": 1}},
         "EndpointSpec": {"Mode": "vip"},
     }
     assert normalize(body) == normalize(stored)
     job = {"Name": "j", "Mode": {"ReplicatedJob": {}}}
-    assert normalize(job) == normalize({"Name": "j", "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}})
+    assert normalize(job) == normalize(
+        {"Name": "j", "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}}
+    )
 
 
 def test_meaningful_differences_remain():

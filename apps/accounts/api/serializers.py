@@ -75,9 +75,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MembershipCreateSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
-    team = TeamField(
-        required=False, help_text=_("Optional; when given it must be the team of the URL.")
-    )
+    team = TeamField(required=False, help_text=_("Optional; when given it must be the team of the URL."))
 
 
 class MembershipUpdateSerializer(serializers.Serializer):

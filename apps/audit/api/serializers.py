@@ -10,7 +10,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEntry
         fields = [
-            "id", "created", "actor", "actor_name", "team", "team_name", "action",
-            "target_type", "target_id", "target_repr", "source_ip", "summary",
+            "id",
+            "created",
+            "actor",
+            "actor_name",
+            "team",
+            "team_name",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "source_ip",
+            "summary",
         ]
         read_only_fields = fields

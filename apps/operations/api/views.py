@@ -41,10 +41,7 @@ EVENTS = inline_serializer(
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter(name, OpenApiTypes.STR, description=f"filter by {name}")
-        for name in selectors.FILTERS
-    ]
+    parameters=[OpenApiParameter(name, OpenApiTypes.STR, description=f"filter by {name}") for name in selectors.FILTERS]
 )
 class OperationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OperationSerializer

@@ -27,8 +27,9 @@ import base64
 import binascii
 import copy
 import re
+import time
 
-from apps.swarm.errors import ObjectConflict, SwarmError
+from apps.swarm.errors import ObjectConflict, ObjectNotFound, SwarmError
 from apps.swarm.images import auth_for, with_tag
 from apps.swarm.services import IMAGE_LABEL, NAMESPACE_LABEL
 
@@ -110,6 +111,7 @@ def validate(params: dict) -> dict:
         "prune": bool(params.get("prune", False)),
         "resolve_image": resolve,
         "detach": bool(params.get("detach", False)),
+        "prune_resources": bool(params.get("prune_resources", False)),
         "timeout": float(timeout) if timeout else conf.rollout_timeout_seconds(),
     }
     for name, body in checked["secrets"].items():
@@ -244,12 +246,64 @@ def run(ctx) -> dict:
         or result["configs_created"]
     )
     if p["detach"]:
-        ctx.summary = _summary(result, changed) + " The rollout is not watched (detach)."
+        pruned = _prune_resources(ctx, client, p, stack_label) if p["prune_resources"] else ""
+        ctx.summary = _summary(result, changed) + pruned + " The rollout is not watched (detach)."
         return result
     ctx.progress(100 - watch_share)
     rollout.watch(ctx, client, targets, timeout=p["timeout"], start=100 - watch_share, end=100)
-    ctx.summary = _summary(result, changed) + (" Every service converged." if targets and changed else "")
+    pruned = _prune_resources(ctx, client, p, stack_label) if p["prune_resources"] else ""
+    ctx.summary = _summary(result, changed) + (" Every service converged." if targets and changed else "") + pruned
     return result
+
+
+PRUNE_WAIT_SECONDS = 60.0
+
+
+def _prune_resources(ctx, client, p: dict, stack_label: dict) -> str:
+    """prune_resources (an option the CLI lacks): remove the stack's networks, secrets and configs that are
+    neither in the parameters nor used by a service of the stack any more; retries while tasks let go."""
+    keep = {
+        "network": {body.get("Name") or name for name, body in p["networks"].items()},
+        "secret": {body.get("Name") or name for name, body in p["secrets"].items()},
+        "config": {body.get("Name") or name for name, body in p["configs"].items()},
+    }
+    used: set[str] = set()
+    for service in client.service_list(labels=stack_label):
+        spec = service.get("Spec") or {}
+        template = spec.get("TaskTemplate") or {}
+        container = template.get("ContainerSpec") or {}
+        attached = list(template.get("Networks") or []) + list(spec.get("Networks") or [])
+        used.update(n.get("Target", "") for n in attached)
+        for ref in list(container.get("Secrets") or []) + list(container.get("Configs") or []):
+            used.update(v for k, v in ref.items() if k in ("SecretID", "SecretName", "ConfigID", "ConfigName"))
+    removed: dict[str, list[str]] = {"network": [], "secret": [], "config": []}
+    deadline = time.monotonic() + PRUNE_WAIT_SECONDS
+    for kind, listing, remove in (
+        ("secret", client.secret_list, client.secret_remove),
+        ("config", client.config_list, client.config_remove),
+        ("network", client.network_list, client.network_remove),
+    ):
+        for obj in listing(labels=stack_label):
+            ident = obj.get("ID") or obj.get("Id") or ""
+            name = (obj.get("Spec") or {}).get("Name") or obj.get("Name") or ident
+            if name in keep[kind] or name in used or ident in used:
+                continue
+            ctx.check_cancel()
+            ctx.event(f"Removing {kind} {name} (no longer used by the stack)", data={kind: name, "action": "remove"})
+            while True:
+                try:
+                    remove(ident)
+                    break
+                except ObjectNotFound:
+                    break
+                except SwarmError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+            removed[kind].append(name)
+    ctx.result["resources_removed"] = removed
+    count = sum(len(v) for v in removed.values())
+    return f" {count} unused network(s), secret(s) and config(s) removed." if count else ""
 
 
 # fields whose values may hold what a person would not want repeated in an event: only say they changed
@@ -387,7 +441,8 @@ def _configs(ctx, client, p: dict, stack_label: dict) -> dict[str, str]:
         if config_name in existing:
             ids[name] = existing[config_name]
             continue
-        data = _decode(body.get("Data"), f"config {config_name}")
+        sealed_data = ((ctx.sealed or {}).get("configs") or {}).get(name)  # config files may hold secrets too
+        data = _decode(sealed_data or body.get("Data"), f"config {config_name}")
         ctx.event(f"Creating config {config_name}", data={"config_name": config_name, "action": "create"})
         ids[name] = client.config_create(config_name, data, labels={**(body.get("Labels") or {}), **stack_label})
         ctx.result["configs_created"].append(config_name)

@@ -115,11 +115,12 @@ def _pull_on(ctx, client, node: str, image: str, auth, number: int, count: int) 
                 )  # fmt: skip
         elif text and text != state["status"]:
             state["status"] = text
-            if text in ("Download complete", "Pull complete") and state["total"]:
+            if text in ("Verifying Checksum", "Download complete", "Pull complete") and state["total"]:
                 state["current"] = state["total"]
             data = {"node": node, "layer": layer, "status": text}
             if state["total"]:
-                data.update(current=state["current"], total=state["total"])
+                phase = "download" if text in ("Verifying Checksum", "Download complete") else "done"
+                data.update(current=state["current"], total=state["total"], phase=phase)
             ctx.event(f"{node}: layer {layer} {text.lower()}", data=data)
         _progress(ctx, layers, number, count)
     return {"digest": digest, "status": status, "layers": len(layers)}

@@ -25,7 +25,7 @@ ROLLED_BACK = ("rollback_completed",)
 PAUSED = ("paused",)
 ROLLBACK_PAUSED = ("rollback_paused",)
 UPDATING = ("updating", "rollback_started")
-FAILED_STATES = ("failed", "rejected")
+FAILED_STATES = ("failed", "rejected", "orphaned")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Watched:
     done: bool = False
     first_poll: bool = True
     last_error: str = ""
+    rollback_reason: str = ""
     rollback_noted: bool = False
     failed_tasks: set = field(default_factory=set)
     last_counts: tuple | None = None
@@ -122,42 +123,56 @@ def watch(ctx, client, targets: list[Watched], *, timeout: float, start: int = 3
             service = services.get(target.id)
             if service is None:
                 raise OperationFailed(f"Service {target.name} was removed while its rollout was watched.")
-            _step(ctx, target, service, per_service.get(target.id, []), nodes_down, node_names, now)
+            _step(ctx, client, target, service, per_service.get(target.id, []), nodes_down, node_names, now)
         _progress(ctx, targets, start, end)
         if all(t.done for t in targets):
             return
         if time.monotonic() > deadline:
+            for target in targets:
+                if not target.done and not target.last_error:
+                    _report_failures(ctx, client.task_list(service=target.id), target, node_names)
             raise OperationFailed(_too_slow(targets, timeout))
         time.sleep(POLL)
 
 
-def _step(ctx, target: Watched, service: dict, tasks: list, nodes_down, node_names, now: float) -> None:
+def _report_failures(ctx, tasks: list, target: Watched, node_names: dict, *, job: bool = False) -> None:
+    """One event per task of the service that failed (newest error kept as the service's last error)."""
+    ended = FAILED_STATES if job else (*FAILED_STATES, "complete")
+    failed = [t for t in tasks if (t.get("Status") or {}).get("State") in ended and t["ID"] not in target.failed_tasks]
+    for task in sorted(failed, key=lambda t: (t.get("Status") or {}).get("Timestamp", "")):
+        target.failed_tasks.add(task["ID"])
+        task_state = task["Status"]["State"]
+        error = _task_error(task)
+        target.last_error = error
+        node = node_names.get(task.get("NodeID", ""), (task.get("NodeID") or "?")[:12])
+        ctx.event(
+            f"Service {target.name}: task {target.name}.{task.get('Slot') or task.get('NodeID', '')[:12]} on "
+            f"{node} {task_state}: {error}",
+            level="warning",
+            data={"service": target.name, "task": task["ID"], "state": task_state, "error": error, "node": node},
+        )
+
+
+def _step(ctx, client, target: Watched, service: dict, tasks: list, nodes_down, node_names, now: float) -> None:
     spec = service.get("Spec") or {}
     update = service.get("UpdateStatus") or {}
     state = update.get("State", "")
     message = (update.get("Message") or "").strip()
+    job = service_mode(spec).endswith("job")
+    _report_failures(ctx, tasks, target, node_names, job=job)
 
-    for task in tasks:
-        task_state = (task.get("Status") or {}).get("State")
-        if task_state in FAILED_STATES and task["ID"] not in target.failed_tasks:
-            target.failed_tasks.add(task["ID"])
-            error = _task_error(task)
-            target.last_error = error
-            node = node_names.get(task.get("NodeID", ""), (task.get("NodeID") or "?")[:12])
-            ctx.event(
-                f"Service {target.name}: task {target.name}.{task.get('Slot') or task.get('NodeID', '')[:12]} on "
-                f"{node} {task_state}: {error}",
-                level="warning",
-                data={"service": target.name, "task": task["ID"], "state": task_state, "error": error, "node": node},
-            )
-
+    if state in (*ROLLING_BACK, *ROLLED_BACK, *PAUSED, *ROLLBACK_PAUSED) and target.action == "updated":
+        # the failed tasks of the new spec are no longer "up to date" once the swarm reacted: read them all
+        _report_failures(ctx, client.task_list(service=target.id), target, node_names, job=job)
     if state in ROLLING_BACK and not target.rollback_noted:
         target.rollback_noted = True
+        target.rollback_reason = message
         ctx.event(
             f"The swarm is rolling back service {target.name}: {message or 'the update failed'}",
             level="warning",
             data={"service": target.name, "update_state": state, "message": message},
         )
+    reason = target.last_error or target.rollback_reason or message or "no reason given"
     if state in ROLLED_BACK and target.action == "updated":
         ctx.result.setdefault("rolled_back", []).append(target.name)
         ctx.event(
@@ -166,18 +181,12 @@ def _step(ctx, target: Watched, service: dict, tasks: list, nodes_down, node_nam
             data={"service": target.name, "update_state": state, "message": message},
         )
         raise OperationFailed(
-            f"The update of service {target.name} failed and the swarm rolled it back to its previous spec: "
-            f"{message or target.last_error or 'no reason given'}"
-            + (
-                f" (last task error: {target.last_error})"
-                if target.last_error and target.last_error not in message
-                else ""
-            )
+            f"The update of service {target.name} failed and the swarm rolled it back to its previous spec: {reason}."
         )
     if state in PAUSED:
         raise OperationFailed(
             f"The update of service {target.name} is paused by the swarm: {message or 'an updated task failed'}"
-            + (f" (last task error: {target.last_error})" if target.last_error else "")
+            + (f" (task error: {target.last_error})" if target.last_error else "")
             + ". Fix the spec and apply again, or roll the service back."
         )
     if state in ROLLBACK_PAUSED:

@@ -8,6 +8,7 @@ UpdateConfig's Parallelism and MaxFailureRatio) is present; an empty optional on
 from __future__ import annotations
 
 import base64
+import re
 
 from .errors import ComposeError
 from .reference import ReferenceError_, check_image, normalize_image
@@ -364,6 +365,115 @@ def _credential_spec(ctx, namespace: str, service: dict, configs: dict, config_r
     return {"Config": name}
 
 
+_CONSTRAINT_KEY = re.compile(r"^[a-z_][a-z0-9\-_.]+$", re.IGNORECASE)
+_CONSTRAINT_VALUE = re.compile(r"^[a-z0-9:\-_\s.*()?+\[\]\\^$|/]+$", re.IGNORECASE)
+_MIB4 = 4 * 1024 * 1024
+_MS = 1_000_000
+
+
+def check_constraint(expression: str) -> str | None:
+    """The swarm's constraint parser: "key == value" or "key != value"; returns the problem, if any."""
+    for operator in ("==", "!="):
+        if operator not in expression:
+            continue
+        key, _, value = expression.partition(operator)
+        key, value = key.strip(), value.strip()
+        if not _CONSTRAINT_KEY.match(key):
+            return f"key '{key}' is invalid"
+        if not _CONSTRAINT_VALUE.match(value):
+            return f"value '{value}' is invalid"
+        return None
+    return "constraint expected one operator from ==, !="
+
+
+def swarm_checks(ctx, service: dict, spec: dict) -> None:
+    """What the swarm manager refuses at create time, checked before anything is created, so that a stack
+    is never left half-deployed (the CLI only learns these from the daemon, service by service)."""
+    name = service["name"]
+    base = ("services", name)
+    deploy_path = (*base, "deploy")
+    task = spec["TaskTemplate"]
+    container = task["ContainerSpec"]
+
+    for index, expression in enumerate(task["Placement"].get("Constraints", [])):
+        problem = check_constraint(expression)
+        if problem:
+            raise _fail((*deploy_path, "placement", "constraints", index), f"invalid constraint: {problem}", ctx)
+
+    for kind, section in (("limits", "Limits"), ("reservations", "Reservations")):
+        values = task["Resources"].get(section) or {}
+        where = (*deploy_path, "resources", kind)
+        cpus = values.get("NanoCPUs", 0)
+        if cpus and cpus < 1_000_000:
+            raise _fail((*where, "cpus"), f"the swarm needs at least 0.001 CPUs, got {cpus / 1e9:g}", ctx)
+        memory = values.get("MemoryBytes", 0)
+        if memory and memory < _MIB4:
+            raise _fail((*where, "memory"), f"the swarm needs at least 4MiB of memory, got {memory} bytes", ctx)
+
+    seen_targets: set[str] = set()
+    for index, mount in enumerate(container.get("Mounts", [])):
+        target = mount.get("Target", "")
+        if target in seen_targets:
+            raise _fail((*base, "volumes", index), f"duplicate mount point: {target}", ctx)
+        seen_targets.add(target)
+        propagation = (mount.get("BindOptions") or {}).get("Propagation", "")
+        if propagation and propagation not in ("private", "rprivate", "shared", "rshared", "slave", "rslave"):
+            raise _fail((*base, "volumes", index), f'invalid bind propagation "{propagation}"', ctx)
+
+    endpoint = spec["EndpointSpec"]
+    mode = endpoint.get("Mode", "")
+    if mode not in ("", "vip", "dnsrr"):
+        raise _fail((*deploy_path, "endpoint_mode"), f'invalid endpoint mode "{mode}" (vip or dnsrr)', ctx)
+    published: set[tuple[int, str]] = set()
+    for port in endpoint.get("Ports", []):
+        if mode == "dnsrr" and port.get("PublishMode", "ingress") in ("", "ingress"):
+            raise _fail(
+                (*base, "ports"), "a port published in ingress mode can't be used with endpoint_mode dnsrr", ctx
+            )
+        number = port.get("PublishedPort", 0)
+        if not number:
+            continue
+        protocol = port.get("Protocol") or "tcp"
+        protocol = protocol if protocol in ("udp", "sctp") else "tcp"
+        if (number, protocol) in published:
+            raise _fail((*base, "ports"), f"published port {number}/{protocol} is given twice", ctx)
+        published.add((number, protocol))
+
+    restart = task.get("RestartPolicy") or {}
+    where = (*deploy_path, "restart_policy")
+    if restart.get("Condition", "") not in ("", "none", "on-failure", "any"):
+        raise _fail((*where, "condition"), f'invalid condition "{restart["Condition"]}" (none, on-failure or any)', ctx)
+    for field, key in (("delay", "Delay"), ("window", "Window")):
+        if (restart.get(key) or 0) < 0:
+            raise _fail((*where, field), f"restart {field} cannot be negative", ctx)
+
+    if ("ReplicatedJob" in spec["Mode"] or "GlobalJob" in spec["Mode"]) and "UpdateConfig" in spec:
+        raise _fail((*deploy_path, "update_config"), "jobs may not have an update config", ctx)
+    for field, key in (("update_config", "UpdateConfig"), ("rollback_config", "RollbackConfig")):
+        update = spec.get(key)
+        if not update:
+            continue
+        where = (*deploy_path, field)
+        action = update.get("FailureAction", "")
+        if action not in ("", "pause", "continue", "rollback"):
+            raise _fail(
+                (*where, "failure_action"), f'invalid failure action "{action}" (pause, continue, rollback)', ctx
+            )
+        if key == "UpdateConfig":
+            ratio = update.get("MaxFailureRatio", 0)
+            if ratio < 0 or ratio > 1:
+                raise _fail((*where, "max_failure_ratio"), f"must be between 0 and 1, got {ratio:g}", ctx)
+            for duration, json_key in (("delay", "Delay"), ("monitor", "Monitor")):
+                if (update.get(json_key) or 0) < 0:
+                    raise _fail((*where, duration), f"update {duration} cannot be negative", ctx)
+
+    health = container.get("Healthcheck") or {}
+    for field, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+        value = health.get(key, 0)
+        if value and value < _MS:
+            raise _fail((*base, "healthcheck", field), f"cannot be less than 1ms, got {value}ns", ctx)
+
+
 def convert_service(ctx, namespace: str, service: dict, loaded: dict) -> dict:
     name = service["name"]
     image = service["image"]
@@ -557,4 +667,5 @@ def convert_service(ctx, namespace: str, service: dict, loaded: dict) -> dict:
     rollback = _update_config(deploy["rollback_config"])
     if rollback is not None:
         spec["RollbackConfig"] = rollback
+    swarm_checks(ctx, service, spec)
     return spec
