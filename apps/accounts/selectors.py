@@ -16,7 +16,7 @@ def teams_visible(user) -> QuerySet[Team]:
 
 def team_get(user, pk, action: Action = Action.VIEW) -> Team:
     """The team with this id if the user may see it (NotFound otherwise), then require(action)."""
-    team = teams_for(user, Action.VIEW).filter(pk=pk).first() if str(pk).isdigit() else None
+    team = teams_visible(user).filter(pk=pk).first() if str(pk).isdigit() else None
     if team is None:
         raise NotFound("this team does not exist or you are not a member of it")
     require(user, team, action, "this team")

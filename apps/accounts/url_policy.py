@@ -45,7 +45,8 @@ LISTING(*methods, read=None, write=None, obj=None)
                             `read` in at least one team (None: any signed-in user). A write (create) names
                             its team in the body: a user without the `write` role in any team gets 403
                             BEFORE the body is validated (use apps.accounts.permissions.require_any), and the
-                            admin of team B sending team A's id (from `body=`) gets 400/403/404. With `obj`,
+                            admin of team B sending team A's id (from `body=`) gets 400/403/404 (use
+                            apps.accounts.api.fields.TeamField(action=...) for the body's team). With `obj`,
                             the builder's "_marker" must be in team A's admin's listing and not in team B's.
 
 Shared keywords: `obj` names the builder of the URL's kwargs, `body` names the builder of the request body
@@ -55,7 +56,7 @@ Shared keywords: `obj` names the builder of the URL's kwargs, `body` names the b
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import import_module
 
 from .permissions import Action
@@ -75,7 +76,6 @@ class Policy:
     body: str | None = None
     read: Need = None
     write: Need = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         for method in self.methods:

@@ -24,6 +24,17 @@ from .fields import EncryptedTextField
 SENSITIVE_NAME = re.compile(r"password|key|token|secret", re.IGNORECASE)
 
 
+def _superusers_only(request) -> bool:
+    """The admin is for superusers: team roles live in the portal, not in Django's staff permissions."""
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+admin.site.has_permission = _superusers_only
+admin.site.site_header = "Davit administration"
+admin.site.site_title = "Davit"
+admin.site.index_title = "Every model of Davit (secrets are never shown)"
+
+
 def hidden_field_names(model: type[models.Model]) -> set[str]:
     names = set()
     for field in model._meta.get_fields():

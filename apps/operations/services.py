@@ -317,11 +317,22 @@ def operation_finish(
         level = {Status.SUCCEEDED: Level.INFO, Status.FAILED: Level.ERROR}.get(status, Level.WARNING)
         message = FINAL_WORDS.get(status, status) + (f": {explanation}" if explanation else "")
         event_append(op, message, level=level, data={"status": status})
-        operation_finished.send(sender=Operation, operation=op, status=status)
+        _announce(op, status, explanation, result)
         released = set(held) | set(op.lock_keys or [])
         if released:
             transaction.on_commit(partial(dispatch_waiting, sorted(released)), robust=True)
     return True
+
+
+def _announce(op: Operation, status: str, explanation: str, result: dict | None) -> None:
+    """operation_finished, inside the finishing transaction; receivers run in a savepoint (see signals.py)."""
+    try:
+        with transaction.atomic():
+            operation_finished.send(
+                sender=Operation, operation=op, status=status, explanation=explanation, result=result
+            )
+    except Exception:
+        logger.exception("a receiver of operation_finished failed for operation %s; its change was undone", op.pk)
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -409,6 +420,8 @@ def operations_reap(now=None) -> dict:
     for op in lost.order_by("created", "id").defer("sealed"):
         if op.lock_keys and OperationLock.objects.filter(key__in=op.lock_keys).exists():
             continue  # it waits for a running operation, which dispatches it when it ends
+        waited = int((now - (op.dispatched or op.created)).total_seconds())
+        event_append(op, f"No worker took it within {waited} s (its message may have been lost); handed over again")
         dispatch(op.pk)
         redispatched.append(op.pk)
     if redispatched:

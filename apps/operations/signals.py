@@ -1,8 +1,9 @@
-"""Signals of the operations machinery, for apps that act when their work ends (no import of those apps here).
+"""Signals of the operations app.
 
-`operation_finished(sender=Operation, operation=op, status=...)` is sent by services.operation_finish INSIDE the
-transaction that ends the operation, so a receiver's writes (e.g. a project's deployed revision after a succeeded
-apply) commit together with the final status, or not at all.
+operation_finished(sender=Operation, operation, status, explanation, result)
+    Sent INSIDE the transaction that ends an operation (succeeded, failed or cancelled), after its status and
+    result are written, so a receiver's change (e.g. "this revision is now deployed") commits with it. The
+    receivers run in a savepoint: one that raises is logged and undone, and the operation still ends.
 """
 
 from django.dispatch import Signal

@@ -9,6 +9,7 @@ so the browser's EventSource reconnects every two seconds: the polling fallback 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 from asgiref.sync import sync_to_async
@@ -123,12 +124,20 @@ def _snapshot(request, pk: int, after: int, previous_state: str | None):
     events = selectors.events_after(op, after)
     context = _state_context(request, op)
     state = render_to_string("operations/_state.html", context, request=request)
-    changed = state != previous_state
+    changed = _comparable(state) != _comparable(previous_state)
     rendered = [(e.seq, render_to_string("operations/_event.html", {"event": e})) for e in events]
     bars = None
     if rendered or previous_state is None:
         bars = render_to_string("operations/_bars.html", {"items": selectors.latest_items(op)})
     return rendered, (state if changed else None), state, bars, op.status not in ACTIVE
+
+
+CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _comparable(html: str | None) -> str | None:
+    """The state without its CSRF token (masked afresh at each render), to tell whether anything changed."""
+    return CSRF_VALUE.sub("", html) if html is not None else None
 
 
 def _sse(event: str, data: str, event_id: int | None = None) -> str:

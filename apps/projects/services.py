@@ -115,6 +115,26 @@ def _cluster_for(actor, team: Team, cluster) -> Cluster:
     return cluster
 
 
+def _check_stack_free(cluster: Cluster, name: str) -> None:
+    """A new project must not take over a stack someone else runs under that name (adopt it instead).
+    One service list; an unreachable cluster does not block the creation (nothing is deployed yet)."""
+    if Project.objects.filter(cluster=cluster, name=name).exists():
+        raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+    from apps.clusters.swarm import swarm_for
+    from apps.swarm.services import NAMESPACE_LABEL
+
+    try:
+        running = swarm_for(cluster).service_list(labels={NAMESPACE_LABEL: name})
+    except SwarmError:
+        return
+    if running:
+        raise Conflict(
+            f"a stack named {name!r} already runs on cluster {cluster.name} ({len(running)} service(s)) and no "
+            "project owns it; adopt it or choose another name",
+            field="name",
+        )
+
+
 def _lock_project(project: Project) -> Project:
     return Project.objects.select_for_update().select_related("team", "cluster").get(pk=project.pk)
 
@@ -188,6 +208,7 @@ def project_create(
     loaded = load_compose(name, compose, files, variables)
     policy.enforce(team, loaded.specs)
     files, variables = validation.files(files), validation.variables(variables)
+    _check_stack_free(cluster, name)
     with transaction.atomic():
         require(actor, team, Action.OPERATE, "this team")
         if Project.objects.filter(cluster=cluster, name=name).exists():
@@ -216,6 +237,72 @@ def project_create(
             "project.create",
             project,
             summary={"cluster": cluster.name, **_revision_summary(revision)},
+        )
+    return project
+
+
+def project_create_from_specs(
+    actor,
+    team,
+    cluster,
+    name,
+    specs: dict,
+    *,
+    origin: str,
+    message: str = "",
+    source: str = "",
+    files: dict | None = None,
+    variables: dict | None = None,
+    data: dict | None = None,
+    warnings: list | None = None,
+    deployed: bool = False,
+    description: str = "",
+) -> Project:
+    """A project whose revision 1 is made of specs another path built (a bundle, a template, an adopted stack):
+    the same checks as a Compose project (role, team, cluster, name, shape, team policy on the final specs).
+    `deployed=True` (adoption: the stack already runs) marks revision 1 as the deployed one; an existing stack
+    of that name is then expected rather than refused."""
+    team = _team(team)
+    require(actor, team, Action.OPERATE, "this team")
+    if origin not in Origin.values:
+        raise ValidationFailed(f"unknown origin {origin!r}", field="origin")
+    cluster = _cluster_for(actor, team, cluster)
+    name = validation.stack_name(name)
+    message = validation.message(message)
+    _check_specs_shape(Project(name=name), specs)
+    policy.enforce(team, specs)
+    files, variables = validation.files(files), validation.variables(variables)
+    if not deployed:
+        _check_stack_free(cluster, name)
+    with transaction.atomic():
+        require(actor, team, Action.OPERATE, "this team")
+        try:
+            with transaction.atomic():
+                project = Project.objects.create(
+                    name=name, team=team, cluster=cluster, variables=variables, description=description or ""
+                )
+        except IntegrityError:
+            raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+        revision = _store_revision(
+            actor,
+            project,
+            source=source or "",
+            files=files,
+            variables=variables,
+            specs=specs,
+            data=data or {},
+            warnings=warnings or [],
+            origin=origin,
+            message=message or "Created",
+        )
+        if deployed:
+            project.deployed_revision = revision
+            project.save(update_fields=["deployed_revision", "updated"])
+        record(
+            actor,
+            "project.create",
+            project,
+            summary={"cluster": cluster.name, "deployed": deployed, **_revision_summary(revision)},
         )
     return project
 

@@ -13,7 +13,10 @@ network names by ids, and drops empty fields. `normalize` turns both into one ca
   mounts, ports, ulimits, capabilities, constraints, generic resources); ordered ones (Command, Args,
   Hosts, DNS servers, placement preferences, healthcheck test) are kept as they are;
 - with `namespace`, the stack name is replaced by "{stack}" in names and labels, so two deploys of one
-  file under different stack names compare equal.
+  file under different stack names compare equal;
+- with `api_version` (the engine's, e.g. "1.41"), fields that API version does not know are dropped: an
+  older engine silently ignores them (Healthcheck.StartInterval needs 1.44), so a desired spec that has
+  them would otherwise never compare equal to what that engine stores.
 
 No Docker or Django import here.
 """
@@ -30,6 +33,49 @@ NAMESPACE_LABEL = "com.docker.stack.namespace"
 _ZERO_MEANINGFUL = {"Replicas", "Parallelism", "MaxConcurrent", "TotalCompletions"}
 # Fields whose value is an opaque map of user keys: never prune inside, only drop when empty.
 _USER_MAPS = {"Labels", "Options", "DriverOpts", "Sysctls"}
+# Fields of a service spec and the API version that introduced them (engines before it drop them).
+_FIELD_VERSIONS = {
+    ("TaskTemplate", "ContainerSpec", "Init"): (1, 37),
+    ("TaskTemplate", "ContainerSpec", "Sysctls"): (1, 40),
+    ("TaskTemplate", "Placement", "MaxReplicas"): (1, 40),
+    ("TaskTemplate", "ContainerSpec", "CapabilityAdd"): (1, 41),
+    ("TaskTemplate", "ContainerSpec", "CapabilityDrop"): (1, 41),
+    ("TaskTemplate", "ContainerSpec", "Ulimits"): (1, 41),
+    ("TaskTemplate", "Resources", "Limits", "Pids"): (1, 41),
+    ("TaskTemplate", "ContainerSpec", "Healthcheck", "StartInterval"): (1, 44),
+    ("TaskTemplate", "ContainerSpec", "OomScoreAdj"): (1, 46),
+    ("TaskTemplate", "ContainerSpec", "Privileges", "Seccomp"): (1, 46),
+    ("TaskTemplate", "ContainerSpec", "Privileges", "AppArmor"): (1, 46),
+    ("TaskTemplate", "ContainerSpec", "Privileges", "NoNewPrivileges"): (1, 46),
+}
+_MOUNT_FIELD_VERSIONS = {
+    ("BindOptions", "NonRecursive"): (1, 40),
+    ("BindOptions", "CreateMountpoint"): (1, 44),
+    ("BindOptions", "ReadOnlyNonRecursive"): (1, 44),
+    ("BindOptions", "ReadOnlyForceRecursive"): (1, 44),
+    ("VolumeOptions", "Subpath"): (1, 45),
+    ("TmpfsOptions", "Options"): (1, 46),
+}
+
+
+def _drop_newer(spec: dict, api_version: str) -> None:
+    major, _, minor = api_version.partition(".")
+    version = (int(major), int(minor or 0))
+
+    def drop(holder: dict, path: tuple) -> None:
+        for part in path[:-1]:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+            if not isinstance(holder, dict):
+                return
+        holder.pop(path[-1], None)
+
+    for path, introduced in _FIELD_VERSIONS.items():
+        if version < introduced:
+            drop(spec, path)
+    for mount in (spec.get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Mounts") or []:
+        for path, introduced in _MOUNT_FIELD_VERSIONS.items():
+            if version < introduced:
+                drop(mount, path)
 
 
 def _is_empty(key: str | None, value) -> bool:
@@ -76,6 +122,7 @@ def normalize(
     secrets: dict[str, str] | None = None,
     configs: dict[str, str] | None = None,
     namespace: str | None = None,
+    api_version: str | None = None,
 ) -> dict:
     """The canonical form of a service spec: a create body, a stored `Spec`, or a whole inspected service.
 
@@ -184,6 +231,9 @@ def normalize(
                 update.pop("FailureAction")
             if update.get("Order") == "stop-first":
                 update.pop("Order")
+
+    if api_version:
+        _drop_newer(spec, api_version)
 
     # -- order that carries no meaning
     if container.get("Env"):

@@ -19,6 +19,12 @@ def test_teams_are_listed_with_the_callers_role(team, other_team, viewer_user, s
     assert {team.name, other_team.name} <= names
 
 
+def test_team_detail_has_the_members_count_and_role(team, admin_user, viewer_user):
+    body = api_client_for(viewer_user).get(f"/api/v1/teams/{team.pk}/").json()
+    assert body["member_count"] == 2
+    assert body["role"] == "viewer"
+
+
 def test_team_of_another_team_is_not_found(team, outsider):
     client = api_client_for(outsider)
     assert client.get(f"/api/v1/teams/{team.pk}/").status_code == 404

@@ -35,6 +35,15 @@ def test_changelists_render_for_superusers_only(root, client, admin_user, model,
     assert response["Location"].startswith("/admin/login/")
 
 
+def test_staff_without_superuser_is_kept_out(client, admin_user):
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
 def test_token_hash_is_never_shown(root, viewer_user):
     token, value = token_create(viewer_user, name="ci")
     for url in (

@@ -34,9 +34,7 @@ def celery_broker(url: str):
     """Send this process's Celery messages to another broker (a private Redis) for the duration."""
     from portal.celery import app
 
-    def reset():
-        with contextlib.suppress(Exception):
-            app.pool.force_close_all()
+    def reset():  # forget the pools bound to the current broker (kombu keeps them per URL; never close them)
         app._pool = None
         app.amqp._producer_pool = None
 

@@ -16,8 +16,15 @@ from .test_lifecycle import PARAMS
 
 
 def start(actor, team, **extra):
-    return operation_start(actor, kind="apply", team=team, target=("project", "1", "demo"), params=PARAMS,
-                           sealed={"registry_auths": {"r": {"password": "top-secret-pw"}}}, **extra)  # fmt: skip
+    return operation_start(
+        actor,
+        kind="apply",
+        team=team,
+        target=("project", "1", "demo"),
+        params=PARAMS,
+        sealed={"registry_auths": {"r": {"password": "top-secret-pw"}}},
+        **extra,
+    )
 
 
 def failed(actor, team):
@@ -30,7 +37,8 @@ def failed(actor, team):
 def test_accepted_answers_202_with_the_operation_reference(operator_user, team, sent, rf):
     op = start(operator_user, team)
     response = accepted(op, rf.get("/"))
-    assert isinstance(response, Response) and response.status_code == 202
+    assert isinstance(response, Response)
+    assert response.status_code == 202
     assert response.data == {
         "operation": {
             "id": op.pk,
@@ -86,7 +94,8 @@ def test_events_after_n(viewer_user, operator_user, team, sent):
     assert (body["last"], body["status"], body["finished"]) == (4, "pending", False)
     assert api.get(f"/api/v1/operations/{op.pk}/events/", {"after": 4}).json()["results"] == []
     bad = api.get(f"/api/v1/operations/{op.pk}/events/", {"after": "x"})
-    assert bad.status_code == 400 and bad.json()["errors"] == {"after": ["after must be a sequence number (0 or more)"]}
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == {"after": ["after must be a sequence number (0 or more)"]}
 
 
 def test_cancel_and_retry_answer_202_for_operators_only(viewer_user, operator_user, outsider, team, sent):
@@ -99,12 +108,14 @@ def test_cancel_and_retry_answer_202_for_operators_only(viewer_user, operator_us
     assert response.json()["operation"]["status"] == "cancelled"
     assert set(response.json()["operation"]) == {"id", "status", "url", "page_url"}
     again = api_client_for(operator_user).post(url)
-    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    assert again.status_code == 409
+    assert "already cancelled" in again.json()["detail"]
 
     retry = api_client_for(operator_user).post(f"/api/v1/operations/{op.pk}/retry/")
     assert retry.status_code == 202
     new_id = retry.json()["operation"]["id"]
-    assert new_id != op.pk and Operation.objects.get(pk=new_id).retry_of_id == op.pk
+    assert new_id != op.pk
+    assert Operation.objects.get(pk=new_id).retry_of_id == op.pk
     assert retry.json()["operation"]["url"].endswith(f"/api/v1/operations/{new_id}/")
     assert api_client_for(viewer_user).post(f"/api/v1/operations/{op.pk}/retry/").status_code == 403
 
@@ -117,7 +128,8 @@ def test_list_page_and_detail_page(client, viewer_user, operator_user, team, sen
     assert page.status_code == 200
     assert f'data-operation="{op.pk}"' in page.content.decode()
     detail = client.get(reverse("operations:detail", args=[op.pk])).content.decode()
-    assert 'data-status="failed"' in detail and "it broke" in detail
+    assert 'data-status="failed"' in detail
+    assert "it broke" in detail
     assert "Creating service demo_web" in detail
     assert 'data-item="demo_web"' in detail
     assert "op-retry" not in detail  # a viewer gets no buttons
@@ -142,7 +154,8 @@ def test_retry_page_redirects_to_the_new_operation(client, operator_user, team, 
     client.force_login(operator_user)
     response = client.post(reverse("operations:retry", args=[op.pk]))
     new = Operation.objects.get(retry_of=op)
-    assert response.status_code == 302 and response["Location"] == reverse("operations:detail", args=[new.pk])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("operations:detail", args=[new.pk])
 
 
 def test_stream_under_wsgi_answers_one_snapshot(client, operator_user, team, sent):
@@ -153,8 +166,10 @@ def test_stream_under_wsgi_answers_one_snapshot(client, operator_user, team, sen
     assert response["Content-Type"] == "text/event-stream"
     text = response.content.decode()
     assert text.startswith("retry: 2000")
-    assert "event: event\nid: 2\ndata: " in text and "step two" in text
-    assert "event: state" in text and 'data-status="pending"' in text
+    assert "event: event\nid: 2\ndata: " in text
+    assert "step two" in text
+    assert "event: state" in text
+    assert 'data-status="pending"' in text
     assert "event: finished" not in text
 
 
@@ -191,5 +206,6 @@ def test_live_fragment_for_polling(client, operator_user, team, sent):
     op = failed(operator_user, team)
     client.force_login(operator_user)
     text = client.get(reverse("operations:live", args=[op.pk]), {"after": 2}).content.decode()
-    assert 'hx-swap-oob="beforeend:#op-log"' in text and "Failed: it broke" in text
+    assert 'hx-swap-oob="beforeend:#op-log"' in text
+    assert "Failed: it broke" in text
     assert 'id="op-poll" hx-swap-oob="true"' in text  # finished: polling stops

@@ -31,8 +31,9 @@ PARAMS = {"namespace": "demo", "services": []}
 
 
 def start(actor, team, *, lock="project:1", **extra):
-    return operation_start(actor, kind="apply", team=team, target=("project", "1", "demo"), params=PARAMS,
-                           lock_key=lock, **extra)  # fmt: skip
+    return operation_start(
+        actor, kind="apply", team=team, target=("project", "1", "demo"), params=PARAMS, lock_key=lock, **extra
+    )
 
 
 def test_start_writes_operation_event_and_audit_then_dispatches_on_commit(operator_user, team, sent):
@@ -40,7 +41,8 @@ def test_start_writes_operation_event_and_audit_then_dispatches_on_commit(operat
     op.refresh_from_db()
     assert op.status == Status.PENDING
     assert op.created_by == operator_user
-    assert op.lock_key == "project:1" and op.lock_keys == ["project:1"]
+    assert op.lock_key == "project:1"
+    assert op.lock_keys == ["project:1"]
     assert messages(op) == [f"Queued by {operator_user.username}"]
     entry = AuditEntry.objects.get(action="operation.start")
     assert entry.summary == {"operation": op.pk, "kind": "apply", "revision": 3}
@@ -60,9 +62,13 @@ def test_dispatch_happens_only_after_commit_and_not_on_rollback(operator_user, t
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), transaction.atomic():
-        start(operator_user, team, lock="project:2")
-        raise Boom()
+    def start_then_fail():
+        with transaction.atomic():
+            start(operator_user, team, lock="project:2")
+            raise Boom()
+
+    with pytest.raises(Boom):
+        start_then_fail()
     assert sent == [op.pk]
     assert Operation.objects.count() == 1
     assert AuditEntry.objects.filter(action="operation.start").count() == 1
@@ -72,8 +78,13 @@ def test_start_refuses_unknown_kinds_and_secret_data_in_params(operator_user, te
     with pytest.raises(ValueError, match="no runner"):
         operation_start(operator_user, kind="nonsense", team=team, target=None)
     with pytest.raises(ValueError, match="belongs in `sealed`"):
-        operation_start(operator_user, kind="apply", team=team, target=None,
-                        params={"secrets": {"db": {"Name": "db", "Data": "c2VjcmV0"}}})  # fmt: skip
+        operation_start(
+            operator_user,
+            kind="apply",
+            team=team,
+            target=None,
+            params={"secrets": {"db": {"Name": "db", "Data": "c2VjcmV0"}}},
+        )
     assert not Operation.objects.exists()
 
 
@@ -82,7 +93,8 @@ def test_sealed_secrets_are_encrypted_at_rest(operator_user, team, sent):
     with connection.cursor() as cursor:
         cursor.execute("SELECT sealed, params::text FROM operations_operation WHERE id = %s", [op.pk])
         sealed, params = cursor.fetchone()
-    assert "hunter2" not in sealed and "hunter2" not in params
+    assert "hunter2" not in sealed
+    assert "hunter2" not in params
     assert Operation.objects.get(pk=op.pk).sealed_dict()["registry_auths"]["r:5000"]["password"] == (
         "hunter2-very-secret"
     )
@@ -264,3 +276,34 @@ def test_events_have_sequence_numbers_and_are_append_only(operator_user, team, s
         OperationEvent.objects.filter(pk=event.pk).update(message="rewritten")
     with pytest.raises(IntegrityError), transaction.atomic():
         OperationEvent.objects.create(operation=op, seq=3, message="duplicate")
+
+
+def test_operation_finished_is_sent_inside_the_finish_and_a_failing_receiver_does_not_block_it(
+    operator_user, team, sent
+):
+    from apps.operations.signals import operation_finished
+
+    seen = []
+
+    def receiver(sender, operation, status, **kwargs):
+        seen.append((operation.pk, status, kwargs["explanation"], connection.in_atomic_block))
+        event_append(operation, "receiver wrote this")
+
+    def broken(sender, operation, status, **kwargs):
+        raise RuntimeError("receiver bug")
+
+    op = start(operator_user, team)
+    operation_claim(op.pk, "w1")
+    operation_finished.connect(receiver)
+    operation_finished.connect(broken)
+    try:
+        assert operation_finish(op, Status.SUCCEEDED, "all good", {"n": 1})
+    finally:
+        operation_finished.disconnect(receiver)
+        operation_finished.disconnect(broken)
+    assert seen == [(op.pk, Status.SUCCEEDED, "all good", True)]
+    op.refresh_from_db()
+    assert op.status == Status.SUCCEEDED
+    # the failing receiver undid the savepoint the receivers share; the operation still ended
+    assert "receiver wrote this" not in messages(op)
+    assert not OperationLock.objects.filter(operation=op).exists()

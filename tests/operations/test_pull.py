@@ -47,8 +47,16 @@ def push_image(lab: dict, config: str, repository: str) -> str:
 @pytest.fixture(scope="session")
 def registry_login(lab):
     config = tempfile.mkdtemp(prefix="davit-docker-config-")
-    docker(lab, config, "login", lab["DAVIT_LAB_REGISTRY"], "-u", lab["DAVIT_LAB_REGISTRY_USER"],
-           "--password-stdin", input_data=lab["DAVIT_LAB_REGISTRY_PASSWORD"])  # fmt: skip
+    docker(
+        lab,
+        config,
+        "login",
+        lab["DAVIT_LAB_REGISTRY"],
+        "-u",
+        lab["DAVIT_LAB_REGISTRY_USER"],
+        "--password-stdin",
+        input_data=lab["DAVIT_LAB_REGISTRY_PASSWORD"],
+    )
     return config
 
 
@@ -63,14 +71,27 @@ def layered_image(lab, registry_login, swarm, worker_swarm):
 
 def auths(lab, password: str | None = None) -> dict:
     registry = lab["DAVIT_LAB_REGISTRY"]
-    return {"registry_auths": {registry: {"username": lab["DAVIT_LAB_REGISTRY_USER"],
-                                          "password": password or lab["DAVIT_LAB_REGISTRY_PASSWORD"],
-                                          "serveraddress": registry}}}  # fmt: skip
+    return {
+        "registry_auths": {
+            registry: {
+                "username": lab["DAVIT_LAB_REGISTRY_USER"],
+                "password": password or lab["DAVIT_LAB_REGISTRY_PASSWORD"],
+                "serveraddress": registry,
+            }
+        }
+    }
 
 
 def start_pull(actor, cluster, image, nodes, sealed):
-    return operation_start(actor, kind="pull", team=cluster.team, target=cluster, cluster=cluster,
-                           params={"image": image, "nodes": nodes}, sealed=sealed)  # fmt: skip
+    return operation_start(
+        actor,
+        kind="pull",
+        team=cluster.team,
+        target=cluster,
+        cluster=cluster,
+        params={"image": image, "nodes": nodes},
+        sealed=sealed,
+    )
 
 
 def test_pull_records_per_layer_progress_on_both_nodes(lab, lab_cluster, operator_user, layered_image, sent):
@@ -93,7 +114,8 @@ def test_pull_records_per_layer_progress_on_both_nodes(lab, lab_cluster, operato
         for layer in {d["layer"] for d in sized}:
             steps = [d["current"] for d in sized if d["layer"] == layer]
             total = next(d["total"] for d in sized if d["layer"] == layer)
-            assert steps == sorted(steps) and steps[-1] == total
+            assert steps == sorted(steps)
+            assert steps[-1] == total
         assert any(d["current"] < d["total"] for d in sized), "no intermediate progress was recorded"
         assert any(e.message.startswith(f"{node}: layer ") and e.message.endswith("pull complete") for e in events)
         assert op.result["nodes"][node]["digest"].startswith("sha256:")
@@ -141,8 +163,11 @@ def test_error_inside_the_pull_stream_ends_the_operation(lab, lab_cluster, opera
         original = blob.read_bytes()
         blob.write_bytes(bytes(b ^ 0xFF for b in original[:64]) + original[64:])
 
-        op = run_now(start_pull(operator_user, lab_cluster, image, [{"name": "manager",
-                                "endpoint": lab["DOCKER_HOST"]}], auths(lab)))  # fmt: skip
+        op = run_now(
+            start_pull(
+                operator_user, lab_cluster, image, [{"name": "manager", "endpoint": lab["DOCKER_HOST"]}], auths(lab)
+            )
+        )
 
         assert op.status == Status.FAILED
         assert op.explanation.startswith(f"On manager: Pulling {image}: ")

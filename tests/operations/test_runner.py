@@ -23,8 +23,9 @@ def sample_runners(monkeypatch):
 
 
 def start(actor, team, kind, params=None, sealed=None):
-    return operation_start(actor, kind=kind, team=team, target=("project", "1", "demo"), params=params or PARAMS,
-                           sealed=sealed)  # fmt: skip
+    return operation_start(
+        actor, kind=kind, team=team, target=("project", "1", "demo"), params=params or PARAMS, sealed=sealed
+    )
 
 
 def test_success_records_result_summary_progress_and_events(operator_user, team, sent):
@@ -32,7 +33,9 @@ def test_success_records_result_summary_progress_and_events(operator_user, team,
     assert op.status == Status.SUCCEEDED
     assert (op.progress, op.result) == (100, {"value": 7})
     assert op.explanation == "did it with 7 and a secret of 6 characters"
-    assert op.started and op.finished and op.worker == "pytest"
+    assert op.started
+    assert op.finished
+    assert op.worker == "pytest"
     assert messages(op)[1:] == ["Started on pytest", "step one", f"Succeeded: {op.explanation}"]
     # a claimed operation is never run twice
     assert execute(op.pk, "another") is None

@@ -113,12 +113,15 @@ def test_deploy_redeploy_rollback_drift_and_remove(api, team, lab_cluster, swarm
 
     # 1. deploy: 202 with the operation, which ends succeeded with an event per service
     operation = deploy(api, project_id)
-    assert set(operation) >= {"id", "status", "url"} and operation["status"] == "pending"
+    assert set(operation) >= {"id", "status", "url"}
+    assert operation["status"] == "pending"
     op = finished(operation)
-    assert op.kind == "apply" and op.target_id == str(project_id)
+    assert op.kind == "apply"
+    assert op.target_id == str(project_id)
     for service in ("web", "worker"):
         assert op.events.filter(data__service=f"{namespace}_{service}", data__action="create").exists()
-    assert TOKEN not in str(list(op.events.values_list("message", "data"))) and TOKEN not in str(op.params)
+    assert TOKEN not in str(list(op.events.values_list("message", "data")))
+    assert TOKEN not in str(op.params)
     live = services_by_name(swarm, namespace)
     assert set(live) == {f"{namespace}_web", f"{namespace}_worker"}
     assert {n["Name"] for n in swarm.network_list(labels={NAMESPACE_LABEL: namespace})} == {f"{namespace}_back"}
@@ -137,9 +140,11 @@ def test_deploy_redeploy_rollback_drift_and_remove(api, team, lab_cluster, swarm
     web_before = swarm.service_inspect(f"{namespace}_web")
     web_tasks = running_task_ids(swarm, web_before["ID"])
     second = api.post(revisions, {"compose": COMPOSE, "variables": {"LEVEL": "2"}, "message": "level 2"}, format="json")
-    assert second.status_code == 201 and second.json()["files"] == ["settings.conf", "token.txt"]
+    assert second.status_code == 201
+    assert second.json()["files"] == ["settings.conf", "token.txt"]
     op = finished(deploy(api, project_id))
-    assert op.result["unchanged"] == [f"{namespace}_web"] and op.result["updated"] == [f"{namespace}_worker"]
+    assert op.result["unchanged"] == [f"{namespace}_web"]
+    assert op.result["updated"] == [f"{namespace}_worker"]
     assert op.events.filter(data__service=f"{namespace}_web", data__action="unchanged").exists()
     web_after = swarm.service_inspect(f"{namespace}_web")
     assert web_after["Version"]["Index"] == web_before["Version"]["Index"]
@@ -158,7 +163,8 @@ def test_deploy_redeploy_rollback_drift_and_remove(api, team, lab_cluster, swarm
     assert rollback.json()["revision"]["number"] == 4
     finished(rollback.json()["operation"])
     project = Project.objects.get(pk=project_id)
-    assert project.deployed_revision.number == 4 and project.deployed_revision.origin == "rollback"
+    assert project.deployed_revision.number == 4
+    assert project.deployed_revision.origin == "rollback"
     assert swarm.service_inspect(f"{namespace}_web")["Spec"]["Mode"]["Replicated"]["Replicas"] == 2
     assert "LEVEL=1" in swarm.service_inspect(f"{namespace}_worker")["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
     assert project_drift(project)["drifted"] is False
@@ -168,11 +174,14 @@ def test_deploy_redeploy_rollback_drift_and_remove(api, team, lab_cluster, swarm
     # 4. drift: scale by hand (docker service scale), then re-apply
     scale_by_hand(swarm, f"{namespace}_web", 3)
     drift = api.get(f"/api/v1/projects/{project_id}/drift/").json()
-    assert drift["drifted"] is True and drift["deployed_revision"] == 4
+    assert drift["drifted"] is True
+    assert drift["deployed_revision"] == 4
     web = next(row for row in drift["services"] if row["service"] == "web")
     assert web["status"] == "changed"
-    assert {"field": "Mode.Replicated.Replicas", "deployed": 2, "live": 3} == {
-        k: v for k, v in web["changes"][0].items() if k in ("field", "deployed", "live")
+    assert {k: v for k, v in web["changes"][0].items() if k in ("field", "deployed", "live")} == {
+        "field": "Mode.Replicated.Replicas",
+        "deployed": 2,
+        "live": 3,
     }
     assert next(row for row in drift["services"] if row["service"] == "worker")["status"] == "unchanged"
     reapply = api.post(f"/api/v1/projects/{project_id}/drift/", {"action": "reapply"}, format="json")
@@ -202,12 +211,14 @@ def test_deploy_redeploy_rollback_drift_and_remove(api, team, lab_cluster, swarm
         ),
     )
     refused = api.post(f"/api/v1/projects/{project_id}/drift/", {"action": "accept"}, format="json")
-    assert refused.status_code == 400 and "Mounts[0]" in refused.json()["detail"]
+    assert refused.status_code == 400
+    assert "Mounts[0]" in refused.json()["detail"]
     assert project.revisions.count() == 5
 
     # 6. page: live services, drift and revisions
     page = api.get(f"/projects/{project_id}/live/").content.decode()
-    assert f'data-service="{namespace}_web"' in page and 'data-drift="worker"' in page
+    assert f'data-service="{namespace}_web"' in page
+    assert 'data-drift="worker"' in page
     services_page = api.get("/projects/services/").content.decode()
     assert f'data-service="{namespace}_worker"' in services_page
 
@@ -283,7 +294,8 @@ def test_prune_with_resources_then_remove_with_volumes(api, team, lab_cluster, s
         == 201
     )
     op = finished(deploy(api, created["id"], prune=True, prune_resources=True))
-    assert op.result["removed"] == [f"{namespace}_extra"] and op.result["unchanged"] == [f"{namespace}_web"]
+    assert op.result["removed"] == [f"{namespace}_extra"]
+    assert op.result["unchanged"] == [f"{namespace}_web"]
     assert op.result["resources_removed"] == {
         "network": [f"{namespace}_side"],
         "secret": [f"{namespace}_old"],

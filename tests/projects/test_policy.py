@@ -43,7 +43,8 @@ def test_compose_create_is_refused_with_the_key_named_until_the_team_allows_it(
     assert refused.status_code == 400, refused.content
     data = refused.json()
     assert data["code"] == "policy"
-    assert key in data["detail"] and f"{name}_web" in data["detail"]
+    assert key in data["detail"]
+    assert f"{name}_web" in data["detail"]
     assert f"services.{name}_web.{key}" in data["errors"]
     assert counts() == before
     services.team_policy_update(None, team, **{setting: True})
@@ -59,7 +60,8 @@ def test_a_new_revision_asking_for_a_capability_is_refused(api, team, cluster):
     before = counts()
     response = api.post(f"/api/v1/projects/{project['id']}/revisions/", {"compose": CAPS}, format="json")
     assert response.status_code == 400
-    assert "CapabilityAdd" in response.json()["detail"] and "CAP_SYS_ADMIN" in response.json()["detail"]
+    assert "CapabilityAdd" in response.json()["detail"]
+    assert "CAP_SYS_ADMIN" in response.json()["detail"]
     assert counts() == before
 
 
@@ -73,9 +75,11 @@ def test_deploying_or_rolling_back_to_an_old_revision_after_the_policy_was_tight
     operator = api_client_for(operator_user)
     before = counts()
     deploy = operator.post(f"/api/v1/projects/{project.pk}/deploy/", {"revision": 1}, format="json")
-    assert deploy.status_code == 400 and "Mounts[0]" in deploy.json()["detail"]
+    assert deploy.status_code == 400
+    assert "Mounts[0]" in deploy.json()["detail"]
     rollback = operator.post(f"/api/v1/projects/{project.pk}/rollback/", {"revision": 1}, format="json")
-    assert rollback.status_code == 400 and "bind mount" in rollback.json()["detail"]
+    assert rollback.status_code == 400
+    assert "bind mount" in rollback.json()["detail"]
     assert counts() == before
     # the revision without the bind mount still deploys (an operation is queued; no worker runs here)
     ok = operator.post(f"/api/v1/projects/{project.pk}/deploy/", {"revision": 2}, format="json")
@@ -120,7 +124,8 @@ def test_the_policy_is_changed_by_team_admins_only(api, team, viewer_user, opera
     assert api_client_for(outsider).patch(url, {"allow_bind_mounts": True}, format="json").status_code == 404
     assert AuditEntry.objects.count() == before
     changed = api.patch(url, {"allow_capabilities": True}, format="json")
-    assert changed.status_code == 200 and changed.json()["allow_capabilities"] is True
+    assert changed.status_code == 200
+    assert changed.json()["allow_capabilities"] is True
     assert TeamPolicy.for_team(team).allow_capabilities is True
     assert AuditEntry.objects.filter(action="team.policy", team=team).exists()
 

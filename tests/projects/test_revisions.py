@@ -74,12 +74,15 @@ def test_create_stores_revision_1_and_returns_file_names_only(api, team, cluster
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["name"] == body["name"]
-    assert data["latest_revision"] == 1 and data["deployed_revision"] is None
+    assert data["latest_revision"] == 1
+    assert data["deployed_revision"] is None
     assert data["revision"]["files"] == ["token.txt", "web.env"]
     assert data["revision"]["services"] == ["web"]
     project = Project.objects.get(pk=data["id"])
     revision = project.revisions.get()
-    assert revision.origin == "compose" and revision.message == "first" and revision.variables == {"TAG": "1"}
+    assert revision.origin == "compose"
+    assert revision.message == "first"
+    assert revision.variables == {"TAG": "1"}
     spec = revision.specs["services"]["web"]
     assert spec["Name"] == f"{project.name}_web"
     assert "MODE=prod" in spec["TaskTemplate"]["ContainerSpec"]["Env"]
@@ -88,13 +91,16 @@ def test_create_stores_revision_1_and_returns_file_names_only(api, team, cluster
     with connection.cursor() as cursor:
         cursor.execute("SELECT files_sealed, data_sealed FROM projects_revision WHERE id = %s", [revision.pk])
         raw = cursor.fetchone()
-    assert SECRET_VALUE not in raw[0] and "MODE=prod" not in raw[0] and raw[1]
+    assert SECRET_VALUE not in raw[0]
+    assert "MODE=prod" not in raw[0]
+    assert raw[1]
     detail = api.get(f"/api/v1/projects/{project.pk}/revisions/1/")
     assert detail.status_code == 200
     assert SECRET_VALUE not in detail.content.decode()
     assert detail.json()["files"] == ["token.txt", "web.env"]
     entry = AuditEntry.objects.get(action="project.create", target_id=str(project.pk))
-    assert entry.team_id == team.pk and SECRET_VALUE not in str(entry.summary)
+    assert entry.team_id == team.pk
+    assert SECRET_VALUE not in str(entry.summary)
 
 
 @pytest.mark.parametrize(("case", "compose", "named"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
@@ -133,7 +139,8 @@ def test_a_file_over_1_mb_is_refused_by_name(api, team, cluster):
     body = create_body(team, cluster, WITH_FILES, files={"web.env": "A=1\n", "token.txt": "x" * (1024 * 1024 + 1)})
     response = api.post("/api/v1/projects/", body, format="json")
     assert response.status_code == 400
-    assert "token.txt" in response.json()["detail"] and "1 MB" in response.json()["detail"]
+    assert "token.txt" in response.json()["detail"]
+    assert "1 MB" in response.json()["detail"]
     assert counts() == before
 
 
@@ -143,7 +150,8 @@ def test_a_missing_file_and_a_bad_name_are_refused(api, team, cluster):
     assert response.status_code == 400
     assert "web.env" in response.json()["detail"]
     bad_name = api.post("/api/v1/projects/", {**create_body(team, cluster), "name": "no spaces!"}, format="json")
-    assert bad_name.status_code == 400 and "name" in bad_name.json()["errors"]
+    assert bad_name.status_code == 400
+    assert "name" in bad_name.json()["errors"]
     assert counts() == before
 
 
@@ -152,7 +160,8 @@ def test_foreign_team_or_cluster_in_the_body_writes_nothing(api, team, cluster, 
     foreign_team = api.post("/api/v1/projects/", create_body(other_team, other_cluster), format="json")
     assert foreign_team.status_code == 404
     foreign_cluster = api.post("/api/v1/projects/", create_body(team, other_cluster), format="json")
-    assert foreign_cluster.status_code == 400 and "cluster" in foreign_cluster.json()["errors"]
+    assert foreign_cluster.status_code == 400
+    assert "cluster" in foreign_cluster.json()["errors"]
     assert counts() == before
 
 
@@ -161,7 +170,8 @@ def test_a_name_is_unique_per_cluster(api, team, cluster):
     assert api.post("/api/v1/projects/", body, format="json").status_code == 201
     before = counts()
     again = api.post("/api/v1/projects/", body, format="json")
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    assert again.status_code == 409
+    assert "already exists" in again.json()["detail"]
     assert counts() == before
 
 
@@ -183,12 +193,14 @@ def test_revisions_keep_files_and_variables_and_the_diff_names_each_field(api, t
     )
     response = api.post(url, {"compose": second, "message": "three replicas"}, format="json")
     assert response.status_code == 201, response.content
-    assert response.json()["number"] == 2 and response.json()["files"] == ["token.txt", "web.env"]
+    assert response.json()["number"] == 2
+    assert response.json()["files"] == ["token.txt", "web.env"]
     assert response.json()["variables"] == {"TAG": "1"}
     listing = api.get(url).json()
     assert [row["number"] for row in listing["results"]] == [2, 1]
     diff = api.get(f"{url}2/diff/?against=1").json()
-    assert diff["from"] == 1 and diff["to"] == 2
+    assert diff["from"] == 1
+    assert diff["to"] == 2
     web = next(row for row in diff["services"] if row["name"] == "web")
     assert web["status"] == "changed"
     replicas = next(c for c in web["changes"] if c["field"] == "Mode.Replicated.Replicas")
@@ -241,7 +253,8 @@ def test_pages_list_a_project_its_revision_and_the_diff(client, admin_user, api,
     client.force_login(admin_user)
     assert created["name"] in client.get(reverse("projects:list")).content.decode()
     detail = client.get(reverse("projects:detail", args=[created["id"]])).content.decode()
-    assert 'data-revision="2"' in detail and reverse("projects:live", args=[created["id"]]) in detail
+    assert 'data-revision="2"' in detail
+    assert reverse("projects:live", args=[created["id"]]) in detail
     revision = client.get(reverse("projects:revision", args=[created["id"], 2])).content.decode()
     assert "replicas: 2" in revision
     diff = client.get(reverse("projects:diff", args=[created["id"], 2]) + "?against=1").content.decode()

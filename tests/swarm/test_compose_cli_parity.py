@@ -301,6 +301,19 @@ volumes:
     external:
       name: real-v2
 """,
+    "extra-hosts": """
+services:
+  listed:
+    image: lab/busybox:1
+    extra_hosts: ["a=1.2.3.4", "b:1.2.3.5", "c:[::1]", "d=::2", "noip", "x=", "a:b:c", "[::1]:y"]
+  mapped:
+    image: lab/busybox:1
+    extra_hosts:
+      zeta: 10.0.0.2
+      alpha: "[::1]"
+      num: 5
+      none:
+""",
     "everything-else": """
 version: "3.13"
 services:

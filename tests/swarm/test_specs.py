@@ -190,3 +190,18 @@ def test_network_and_file_object_normalization():
     config = plan.configs["one_c"]
     stored_config = {"ID": "c1", "Spec": {"Name": "one_c", "Labels": config["Labels"], "Data": config["Data"]}}
     assert normalize_file_object(config) == normalize_file_object(stored_config)
+
+
+def test_fields_an_older_engine_ignores_are_dropped_for_that_engine():
+    body = load_stack(
+        "version: '3.12'\nservices:\n  web:\n    image: x\n    healthcheck:\n      test: [CMD, 'true']\n"
+        "      start_interval: 2s\n      interval: 5s\n",
+        namespace="one",
+    ).services["web"]
+    stored = normalize(body)
+    stored["TaskTemplate"]["ContainerSpec"]["Healthcheck"].pop("StartInterval")  # what engine 20.10 keeps
+    assert spec_changes(normalize(body), stored) == [
+        "TaskTemplate.ContainerSpec.Healthcheck.StartInterval: 2000000000 -> <absent>"
+    ]
+    assert spec_changes(normalize(body, api_version="1.41"), normalize(stored, api_version="1.41")) == []
+    assert normalize(body, api_version="1.44") == normalize(body)

@@ -196,3 +196,94 @@ class ObjectRotateSerializer(serializers.Serializer):
     data = serializers.CharField(required=False, write_only=True, trim_whitespace=False, allow_blank=True)
     data_base64 = serializers.CharField(required=False, write_only=True)
     file = serializers.FileField(required=False, write_only=True)
+
+
+# ------------------------------------------------------------------------------------------------- answers (docs)
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    service_id = serializers.CharField()
+    service = serializers.CharField()
+    slot = serializers.IntegerField(allow_null=True)
+    node_id = serializers.CharField()
+    image = serializers.CharField()
+    desired_state = serializers.CharField()
+    state = serializers.CharField()
+    message = serializers.CharField()
+    error = serializers.CharField()
+    timestamp = serializers.CharField()
+    container_id = serializers.CharField()
+
+
+class NodeDetailSerializer(NodeSerializer):
+    tasks = TaskSerializer(many=True)
+    task_total = serializers.IntegerField()
+
+
+class JoinInfoSerializer(serializers.Serializer):
+    worker = serializers.CharField(help_text="The worker join token (cluster admins only).")
+    manager = serializers.CharField(help_text="The manager join token (cluster admins only).")
+    managers = serializers.ListField(child=serializers.CharField())
+    commands = serializers.DictField(child=serializers.CharField())
+
+
+class RotatedSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    rotated = serializers.BooleanField()
+
+
+class StartedOperationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    url = serializers.CharField()
+    page_url = serializers.CharField()
+
+
+class OperationStartedSerializer(serializers.Serializer):
+    operation = StartedOperationSerializer()
+
+
+class SubnetSerializer(serializers.Serializer):
+    subnet = serializers.CharField()
+    gateway = serializers.CharField()
+    ip_range = serializers.CharField()
+
+
+class NetworkSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    driver = serializers.CharField()
+    scope = serializers.CharField()
+    internal = serializers.BooleanField()
+    attachable = serializers.BooleanField()
+    ingress = serializers.BooleanField()
+    encrypted = serializers.BooleanField()
+    subnets = SubnetSerializer(many=True)
+    labels = serializers.DictField(child=serializers.CharField())
+    created = serializers.CharField()
+    predefined = serializers.BooleanField()
+    services = serializers.ListField(child=serializers.CharField(), help_text="Names of the services using it.")
+
+
+class VolumeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    name = serializers.CharField()
+    driver = serializers.CharField()
+    scope = serializers.CharField()
+    mountpoint = serializers.CharField()
+    labels = serializers.DictField(child=serializers.CharField())
+    options = serializers.DictField(child=serializers.CharField())
+    created = serializers.CharField()
+
+
+class SwarmObjectSerializer(serializers.Serializer):
+    """A secret or a config; the value is never returned."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    labels = serializers.DictField(child=serializers.CharField())
+    created = serializers.CharField()
+    updated = serializers.CharField()
+    services = serializers.ListField(child=serializers.CharField(), help_text="Names of the services using it.")

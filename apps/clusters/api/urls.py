@@ -11,7 +11,7 @@ urlpatterns = [
     *router.urls,
     path("clusters/<int:pk>/nodes/", views.NodeListView.as_view(), name="cluster-nodes"),
     path("clusters/<int:pk>/nodes/<str:node_id>/", node, name="cluster-node"),
-    path("nodes/<int:cluster_pk>:<str:node_id>/", node, name="node-detail"),
+    path("nodes/<int:cluster_pk>:<str:node_id>/", views.NodeRefView.as_view(), name="node-detail"),
     path("clusters/<int:pk>/join/", views.JoinView.as_view(), name="cluster-join"),
     path("clusters/<int:pk>/join/rotate/", views.JoinRotateView.as_view(), name="cluster-join-rotate"),
     path("clusters/<int:pk>/engines/", views.EngineListView.as_view(), name="cluster-engines"),

@@ -7,7 +7,7 @@ Nodes are addressed two ways, both live (no mirror table that could go stale):
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
@@ -102,6 +102,7 @@ class ClusterViewSet(viewsets.GenericViewSet):
         cluster = services.cluster_update(request.user, cluster, **data)
         return Response(s.ClusterSerializer(cluster).data)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         services.cluster_remove(request.user, _cluster(request, pk, Action.ADMIN))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -132,7 +133,7 @@ class NodeView(APIView):
     def _ids(self, pk=None, cluster_pk=None):
         return pk if pk is not None else cluster_pk
 
-    @extend_schema(responses={200: s.NodeSerializer})
+    @extend_schema(responses={200: s.NodeDetailSerializer})
     def get(self, request, node_id, pk=None, cluster_pk=None):
         cluster = _cluster(request, self._ids(pk, cluster_pk))
         detail = selectors.node_detail(cluster, node_id)
@@ -147,12 +148,26 @@ class NodeView(APIView):
         row = services.node_update(request.user, cluster, node_id, **data)
         return Response(_node_row(cluster, row))
 
-    @extend_schema(parameters=[OpenApiParameter("force", bool, description="Admins: remove a node that is up")])
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("force", bool, description="Admins: remove a node that is up")],
+    )
     def delete(self, request, node_id, pk=None, cluster_pk=None):
         cluster = _cluster(request, self._ids(pk, cluster_pk))
         force = str(request.query_params.get("force", request.data.get("force", ""))).lower() in ("1", "true", "yes")
         services.node_remove(request.user, cluster, node_id, force=force)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="v1_nodes_retrieve"),
+    patch=extend_schema(operation_id="v1_nodes_partial_update"),
+    delete=extend_schema(operation_id="v1_nodes_destroy"),
+)
+class NodeRefView(NodeView):
+    """The same node addressed as /api/v1/nodes/{cluster_id}:{node_id}/ (the node id alone is not unique across
+    clusters, so the cluster is part of the address)."""
 
 
 # ------------------------------------------------------------------------------------------------- join
@@ -161,11 +176,12 @@ class NodeView(APIView):
 class JoinView(APIView):
     """GET: join tokens and manager addresses (cluster admins only). POST: add a host (202 with the operation)."""
 
+    @extend_schema(responses={200: s.JoinInfoSerializer})
     def get(self, request, pk):
         cluster = _cluster(request, pk, Action.ADMIN)
         return Response(selectors.join_info(request.user, cluster))
 
-    @extend_schema(request=s.JoinSerializer)
+    @extend_schema(request=s.JoinSerializer, responses={202: s.OperationStartedSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.ADMIN)
         data = _valid(s.JoinSerializer, request)
@@ -176,7 +192,7 @@ class JoinView(APIView):
 class JoinRotateView(APIView):
     """POST {role}: replace the worker or manager join token (the old one stops working)."""
 
-    @extend_schema(request=s.RotateTokenSerializer)
+    @extend_schema(request=s.RotateTokenSerializer, responses={200: s.RotatedSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.ADMIN)
         data = _valid(s.RotateTokenSerializer, request)
@@ -209,6 +225,7 @@ class EngineView(APIView):
         cluster = _cluster(request, pk)
         return Response(s.EngineSerializer(selectors.engine_get(request.user, cluster, engine_pk)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk, engine_pk):
         cluster = _cluster(request, pk, Action.ADMIN)
         services.engine_remove(request.user, selectors.engine_get(request.user, cluster, engine_pk, Action.ADMIN))
@@ -221,10 +238,11 @@ class EngineView(APIView):
 class NetworkListView(APIView):
     """Networks with the services using each (two Docker calls); POST creates an overlay network."""
 
+    @extend_schema(responses={200: s.NetworkSerializer(many=True)})
     def get(self, request, pk):
         return _paginate(self, selectors.network_rows(_cluster(request, pk)))
 
-    @extend_schema(request=s.NetworkCreateSerializer)
+    @extend_schema(request=s.NetworkCreateSerializer, responses={201: s.NetworkSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.OPERATE)
         data = _valid(s.NetworkCreateSerializer, request)
@@ -232,9 +250,11 @@ class NetworkListView(APIView):
 
 
 class NetworkView(APIView):
+    @extend_schema(responses={200: s.NetworkSerializer})
     def get(self, request, pk, network_id):
         return Response(selectors.network_detail(_cluster(request, pk), network_id))
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk, network_id):
         services.network_remove(request.user, _cluster(request, pk, Action.OPERATE), network_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -246,13 +266,16 @@ class NetworkView(APIView):
 class VolumeListView(APIView):
     """Volumes of one node (?node=<node id>; default: the manager the cluster endpoint reaches): one call."""
 
-    @extend_schema(parameters=[OpenApiParameter("node", str, description="Node id (default: the manager)")])
+    @extend_schema(
+        parameters=[OpenApiParameter("node", str, description="Node id (default: the manager)")],
+        responses={200: s.VolumeSerializer(many=True)},
+    )
     def get(self, request, pk):
         cluster = _cluster(request, pk)
         node_id, rows = selectors.volume_rows(cluster, request.query_params.get("node"))
         return _paginate(self, [{**row, "node": node_id} for row in rows])
 
-    @extend_schema(request=s.VolumeCreateSerializer)
+    @extend_schema(request=s.VolumeCreateSerializer, responses={201: s.VolumeSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.OPERATE)
         data = _valid(s.VolumeCreateSerializer, request)
@@ -260,6 +283,7 @@ class VolumeListView(APIView):
 
 
 class VolumeView(APIView):
+    @extend_schema(responses={204: None})
     def delete(self, request, pk, node_id, name):
         cluster = _cluster(request, pk, Action.OPERATE)
         services.volume_remove(request.user, cluster, node=node_id, name=name)
@@ -276,10 +300,11 @@ class ObjectListView(APIView):
     kind = "secret"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    @extend_schema(responses={200: s.SwarmObjectSerializer(many=True)})
     def get(self, request, pk):
         return _paginate(self, selectors.object_rows(_cluster(request, pk), self.kind))
 
-    @extend_schema(request=s.ObjectCreateSerializer)
+    @extend_schema(request=s.ObjectCreateSerializer, responses={201: s.SwarmObjectSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.OPERATE)
         form = _valid(s.ObjectCreateSerializer, request)
@@ -297,9 +322,11 @@ class ObjectListView(APIView):
 class ObjectView(APIView):
     kind = "secret"
 
+    @extend_schema(responses={200: s.SwarmObjectSerializer})
     def get(self, request, pk, obj_id):
         return Response(selectors.object_detail(_cluster(request, pk), self.kind, obj_id))
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk, obj_id):
         services.object_remove(request.user, _cluster(request, pk, Action.OPERATE), self.kind, obj_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -311,7 +338,7 @@ class ObjectRotateView(APIView):
     kind = "secret"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(request=s.ObjectRotateSerializer)
+    @extend_schema(request=s.ObjectRotateSerializer, responses={202: s.OperationStartedSerializer})
     def post(self, request, pk, obj_id):
         cluster = _cluster(request, pk, Action.OPERATE)
         data = _payload(_valid(s.ObjectRotateSerializer, request), self.kind)

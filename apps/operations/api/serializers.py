@@ -25,10 +25,28 @@ class OperationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Operation
         fields = [
-            "id", "kind", "kind_label", "team", "team_name", "created_by", "target", "cluster", "status",
-            "progress", "explanation", "cancel_requested", "lock_key", "worker", "created", "started", "finished",
-            "retry_of", "url", "page_url", "events_url",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "kind_label",
+            "team",
+            "team_name",
+            "created_by",
+            "target",
+            "cluster",
+            "status",
+            "progress",
+            "explanation",
+            "cancel_requested",
+            "lock_key",
+            "worker",
+            "created",
+            "started",
+            "finished",
+            "retry_of",
+            "url",
+            "page_url",
+            "events_url",
+        ]
         read_only_fields = fields
 
     def _absolute(self, url: str) -> str:
@@ -43,8 +61,12 @@ class OperationSerializer(serializers.ModelSerializer):
 
     def get_target(self, op) -> dict:
         url = op.target_url()
-        return {"type": op.target_type, "id": op.target_id, "repr": op.target_repr,
-                "page_url": self._absolute(url) if url else None}  # fmt: skip
+        return {
+            "type": op.target_type,
+            "id": op.target_id,
+            "repr": op.target_repr,
+            "page_url": self._absolute(url) if url else None,
+        }
 
     def get_url(self, op) -> str:
         return self._absolute(reverse("operation-detail", args=[op.pk]))

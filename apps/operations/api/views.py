@@ -63,7 +63,7 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
         responses=EVENTS,
     )
     @action(detail=True, methods=["get"])
-    def events(self, request, pk=None):
+    def events(self, request, pk=None, format=None):
         op = self.get_object()
         raw = request.query_params.get("after", "0") or "0"
         if not raw.isdigit():
@@ -82,14 +82,14 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={202: ACCEPTED})
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         op = selectors.operation_get(request.user, pk, Action.OPERATE)
         op = services.operation_cancel(request.user, op)
         return accepted(op, request)
 
     @extend_schema(request=None, responses={202: ACCEPTED})
     @action(detail=True, methods=["post"])
-    def retry(self, request, pk=None):
+    def retry(self, request, pk=None, format=None):
         op = selectors.operation_get(request.user, pk, Action.OPERATE)
         new = services.operation_retry(request.user, op)
         return accepted(new, request)

@@ -32,12 +32,11 @@ import time
 from apps.swarm.errors import ObjectConflict, ObjectNotFound, SwarmError
 from apps.swarm.images import auth_for, with_tag
 from apps.swarm.services import IMAGE_LABEL, NAMESPACE_LABEL
+from apps.swarm.specs import normalize, spec_changes
 
 from .. import conf
 from ..runner import OperationFailed
 from . import rollout
-
-from apps.swarm.specs import normalize, spec_changes
 
 RESOLVE_MODES = ("never", "always", "changed")
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -301,6 +300,12 @@ def _prune_resources(ctx, client, p: dict, stack_label: dict) -> str:
                         raise
                     time.sleep(0.5)
             removed[kind].append(name)
+    while removed["network"] and {n.get("Name") for n in client.network_list(labels=stack_label)} & set(
+        removed["network"]
+    ):  # overlay networks go asynchronously
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
     ctx.result["resources_removed"] = removed
     count = sum(len(v) for v in removed.values())
     return f" {count} unused network(s), secret(s) and config(s) removed." if count else ""

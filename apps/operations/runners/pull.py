@@ -24,8 +24,14 @@ from apps.swarm.images import auth_for
 from ..runner import OperationFailed
 
 THROTTLE = 0.5
-MILESTONES = ("Pulling fs layer", "Waiting", "Verifying Checksum", "Download complete", "Pull complete",
-              "Already exists")  # fmt: skip
+MILESTONES = (
+    "Pulling fs layer",
+    "Waiting",
+    "Verifying Checksum",
+    "Download complete",
+    "Pull complete",
+    "Already exists",
+)
 
 
 def _nodes(ctx) -> list[tuple[str, object]]:
@@ -110,9 +116,15 @@ def _pull_on(ctx, client, node: str, image: str, auth, number: int, count: int) 
                 last_sent[layer] = now
                 ctx.event(
                     f"{node}: layer {layer} {text.lower()} {_size(detail.get('current'))} of {_size(detail['total'])}",
-                    data={"node": node, "layer": layer, "status": text, "phase": phase,
-                          "current": int(detail.get("current") or 0), "total": int(detail["total"])},
-                )  # fmt: skip
+                    data={
+                        "node": node,
+                        "layer": layer,
+                        "status": text,
+                        "phase": phase,
+                        "current": int(detail.get("current") or 0),
+                        "total": int(detail["total"]),
+                    },
+                )
         elif text and text != state["status"]:
             state["status"] = text
             if text in ("Verifying Checksum", "Download complete", "Pull complete") and state["total"]:
@@ -131,10 +143,7 @@ def _progress(ctx, layers: dict, number: int, count: int) -> None:
     done = [s for s in layers.values() if s["status"] in ("Pull complete", "Already exists")]
     if not layers:
         return
-    if sized:
-        fraction = sum(s["current"] for s in sized) / sum(s["total"] for s in sized) * 0.8
-    else:
-        fraction = 0.0
+    fraction = sum(s["current"] for s in sized) / sum(s["total"] for s in sized) * 0.8 if sized else 0.0
     fraction += 0.2 * len(done) / len(layers)
     ctx.progress(100 * (number + min(fraction, 1.0)) / count * 0.99)
 

@@ -489,13 +489,44 @@ def _ulimits(ctx: Context, value, path) -> dict:
     return result
 
 
+def _go_percent_s(value) -> str:
+    """fmt.Sprintf("%s", value) as the CLI applies it to extra_hosts mapping values."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return f"%!s(bool={'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"%!s(int={value})"
+    if isinstance(value, float):
+        return f"%!s(float64={go_sprint(value)})"
+    return str(value)
+
+
+def _host_entry(entry: str) -> str | None:
+    """An extra_hosts entry as "host:ip": "host=ip" and "host:ip" both accepted, "[v6]" brackets dropped."""
+    host, found, address = entry.partition("=")
+    if not found:
+        host, found, address = entry.partition(":")
+    if not found:
+        return None
+    return f"{host}:{_strip_brackets(address)}"
+
+
+def _strip_brackets(address: str) -> str:
+    return address[1:-1] if address.startswith("[") and address.endswith("]") else address
+
+
 def load_service(ctx: Context, name: str, raw: dict) -> dict:
     path = ("services", name)
     if "shm_size" in raw and not isinstance(raw["shm_size"], str):
         raise ctx.fail((*path, "shm_size"), f"must be a string, got {raw['shm_size']!r}")
     extra_hosts = raw.get("extra_hosts")
     if isinstance(extra_hosts, dict):
-        extra_hosts = sorted(f"{k}:{go_sprint(v)}" for k, v in extra_hosts.items() if v is not None)
+        extra_hosts = sorted(
+            f"{k}:{_strip_brackets(_go_percent_s(v))}" for k, v in extra_hosts.items() if v is not None
+        )
+    else:
+        extra_hosts = [entry for entry in (_host_entry(e) for e in extra_hosts or []) if entry is not None]
     credential_spec = raw.get("credential_spec")
     service = {
         "name": name,
@@ -523,7 +554,7 @@ def load_service(ctx: Context, name: str, raw: dict) -> dict:
         "isolation": raw.get("isolation", ""),
         "dns": string_list(raw.get("dns")),
         "dns_search": string_list(raw.get("dns_search")),
-        "extra_hosts": list(extra_hosts or []),
+        "extra_hosts": extra_hosts,
         "sysctls": mapping_or_list(raw.get("sysctls"), "=", False),
         "ulimits": _ulimits(ctx, raw.get("ulimits"), (*path, "ulimits")),
         "cap_add": list(raw.get("cap_add") or []),

@@ -362,6 +362,9 @@ GATES: dict[tuple, tuple[int, int]] = {
 }
 
 
+_GATED_LAST = {gated[-1] for gated in GATES}
+
+
 def parse_version(raw) -> tuple[int, int]:
     """ "3.x", "3" or no version (both the latest 3.13); anything else is refused as the CLI refuses it."""
     if raw is None:
@@ -437,6 +440,7 @@ def _expected(types) -> str:
 class Validator:
     def __init__(self, version: tuple[int, int], line_of, format_path):
         self.version = version
+        self.gates = [(gated, since) for gated, since in GATES.items() if version < since]
         self.line_of = line_of
         self.format_path = format_path
 
@@ -444,10 +448,13 @@ class Validator:
         return ComposeError(message, line=self.line_of(path), field=self.format_path(path) or None)
 
     def gate(self, path: tuple, shape: str | None = None):
+        if not self.gates:
+            return
+        last = shape if shape is not None else path[-1]
+        if last not in _GATED_LAST and not (isinstance(last, str) and last.startswith("x-")):
+            return
         pattern = [("[]" if isinstance(p, int) else p) for p in path]
-        for gated, version in GATES.items():
-            if self.version >= version:
-                continue
+        for gated, version in self.gates:
             probe = list(pattern)
             if shape is not None:
                 probe = [*probe, shape]

@@ -161,6 +161,8 @@ def interpolate(data, variables: dict[str, str], line_of, format_path):
 
     def walk(value, path: tuple, pattern_path: tuple):
         if isinstance(value, str):
+            if "$" not in value:
+                return value
             try:
                 new = substitute(value, variables)
             except TemplateError as error:

@@ -50,6 +50,11 @@ class _Composer(_Parser, yaml.composer.Composer, yaml.resolver.BaseResolver):
             yaml.composer.Composer.__init__(self)
         yaml.resolver.BaseResolver.__init__(self)
 
+    def resolve(self, kind, value, implicit):  # every untagged node keeps its kind's default tag
+        if kind is yaml.ScalarNode:
+            return STR_TAG
+        return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
+
 
 class GoTime(str):
     """A YAML timestamp, held as the text Go's fmt prints for a time.Time ("2001-12-14 00:00:00 +0000 UTC")."""
@@ -72,6 +77,8 @@ class Source:
 
 
 STR_TAG = "tag:yaml.org,2002:str"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _SPECIAL_FLOATS = {
@@ -198,38 +205,53 @@ class _Builder:
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.expanded = 0
+        self.aliased = 0
 
     def fail(self, message: str, node) -> ComposeError:
         return ComposeError(message, line=node.start_mark.line + 1 if node is not None else None)
 
     def build(self, node, path: Path, depth: int = 0):
+        if node.__class__ is yaml.ScalarNode:
+            if self.aliased:
+                self.count(node)
+            return self.scalar(node)
         if depth > MAX_DEPTH:
             raise self.fail(f"the document is nested more than {MAX_DEPTH} levels deep", node)
         key = id(node)
         if key in self.active:
             raise self.fail("a YAML alias refers to a node that contains it", node)
-        if key in self.seen:
-            self.expanded += 1
-            if self.expanded > MAX_ALIAS_NODES:
-                raise self.fail(
-                    f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document (alias bomb?)",
-                    node,
-                )
+        repeated = key in self.seen
+        if repeated:
+            self.aliased += 1
         else:
             self.seen.add(key)
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
+        if self.aliased:
+            self.count(node)
         self.active.add(key)
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if node.__class__ is yaml.SequenceNode:
                 result = []
+                lines = self.lines
                 for index, item in enumerate(node.value):
-                    self.lines.setdefault((*path, index), item.start_mark.line + 1)
-                    result.append(self.build(item, (*path, index), depth + 1))
+                    where = (*path, index)
+                    if where not in lines:
+                        lines[where] = item.start_mark.line + 1
+                    result.append(self.build(item, where, depth + 1))
                 return result
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(key)
+            if repeated:
+                self.aliased -= 1
+
+    def count(self, node) -> None:
+        """Nodes built again through an alias are counted; past the limit the document is refused."""
+        self.expanded += 1
+        if self.expanded > MAX_ALIAS_NODES:
+            raise self.fail(
+                f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document (alias bomb?)",
+                node,
+            )
 
     def scalar(self, node):
         if node.tag == STR_TAG:
