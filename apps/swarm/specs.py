@@ -123,11 +123,14 @@ def normalize(
     configs: dict[str, str] | None = None,
     namespace: str | None = None,
     api_version: str | None = None,
+    ignore_digests: bool = False,
 ) -> dict:
     """The canonical form of a service spec: a create body, a stored `Spec`, or a whole inspected service.
 
     `networks`, `secrets`, `configs` map ids to names (e.g. `{n["Id"]: n["Name"] for n in networks}`);
-    a target that is already a name, or an unknown id, is kept as it is.
+    a target that is already a name, or an unknown id, is kept as it is. `ignore_digests` drops the
+    "@sha256:..." that `--resolve-image always|changed` pins to the image, and the Placement.Platforms
+    set with it, for comparing a deploy that resolved digests with one that did not.
     """
     networks, secrets, configs = networks or {}, secrets or {}, configs or {}
     if "Spec" in spec and isinstance(spec["Spec"], dict):
@@ -224,6 +227,9 @@ def normalize(
         restart.pop("Condition")  # the engine stores "any" when a restart policy names no condition
     task.pop("ForceUpdate", None)
     container["Image"] = container.get("Image", "")
+    if ignore_digests:
+        container["Image"] = container["Image"].split("@", 1)[0]
+        (task.get("Placement") or {}).pop("Platforms", None)
     for config_key in ("UpdateConfig", "RollbackConfig"):
         update = spec.get(config_key)
         if update:

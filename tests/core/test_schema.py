@@ -31,7 +31,8 @@ def test_openapi_schema_builds_without_warnings(tmp_path, capsys):
     ):
         assert path in paths, path
     assert schema["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
-    assert paths["/api/v1/auth/token/"]["post"].get("security") in ([], [{}])
+    assert not paths["/api/v1/auth/token/"]["post"].get("security")  # no credentials needed to get a token
+    assert {"tokenAuth": []} in paths["/api/v1/teams/"]["get"]["security"]
 
 
 def test_schema_and_docs_are_served(client, db):

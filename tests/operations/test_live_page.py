@@ -24,9 +24,12 @@ def collected_static():
 
 
 def test_operation_page_moves_from_running_to_succeeded_live(
-    swarm, lab_cluster, operator_user, subprocess_env, unique, collected_static
+    swarm, lab_cluster, operator_user, subprocess_env, unique, collected_static, monkeypatch
 ):
     from playwright.sync_api import expect, sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made meanwhile are plain sync code
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     namespace = f"live{unique}"
     worker = start_worker(subprocess_env, name="live")
@@ -35,8 +38,7 @@ def test_operation_page_moves_from_running_to_succeeded_live(
     browser_client.force_login(operator_user)
     session = browser_client.cookies[settings.SESSION_COOKIE_NAME].value
     try:
-        services = [service_spec(n, namespace=namespace, monitor=3) for n in ("front", "back")]
-        op = start_apply(operator_user, lab_cluster, namespace, services)
+        services = [service_spec(n, namespace=namespace, monitor=5) for n in ("front", "back")]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
@@ -44,6 +46,7 @@ def test_operation_page_moves_from_running_to_succeeded_live(
             context = browser.new_context()
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
             page = context.new_page()
+            op = start_apply(operator_user, lab_cluster, namespace, services)
             page.goto(f"{base_url}/operations/{op.pk}/")
             status = page.locator("#op-status")
             assert status.get_attribute("data-status") in ("pending", "running")

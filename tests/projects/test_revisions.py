@@ -8,6 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from apps.audit.models import AuditEntry
+from apps.clusters.models import Cluster
 from apps.projects.models import Project, Revision
 from tests.conftest import api_client_for
 
@@ -259,3 +260,20 @@ def test_pages_list_a_project_its_revision_and_the_diff(client, admin_user, api,
     assert "replicas: 2" in revision
     diff = client.get(reverse("projects:diff", args=[created["id"], 2]) + "?against=1").content.decode()
     assert "Mode.Replicated.Replicas" in diff
+
+
+def test_an_unreachable_cluster_gives_a_sentence_not_a_500(api, team, tmp_path):
+    gone = Cluster.objects.create(name=stack_name("gone"), team=team, endpoint_url=f"unix://{tmp_path}/none.sock")
+    created = api.post("/api/v1/projects/", create_body(team, gone), format="json")
+    assert created.status_code == 201
+    project = Project.objects.get(pk=created.json()["id"])
+    Project.objects.filter(pk=project.pk).update(deployed_revision=project.latest_revision())
+    live = api.get(reverse("projects:live", args=[project.pk]))
+    assert live.status_code == 200
+    assert "cannot be reached" in live.content.decode()
+    drift = api.get(f"/api/v1/projects/{project.pk}/drift/")
+    assert drift.status_code == 503
+    assert drift.json()["code"] == "unreachable"
+    services_page = api.get(reverse("projects:services"))
+    assert services_page.status_code == 200
+    assert gone.name in services_page.content.decode()

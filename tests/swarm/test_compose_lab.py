@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from apps.swarm.compose import load_stack
+from apps.swarm.errors import ObjectNotFound, SwarmError
 from apps.swarm.specs import normalize, normalize_file_object, spec_changes
 
 CASES = Path(__file__).resolve().parents[1] / "conformance" / "cases"
@@ -49,16 +50,24 @@ def remove_all(swarm, nodes, namespace: str) -> None:
         swarm.api.remove_secret(secret["ID"])
     for config in swarm.api.configs(filters=label):
         swarm.api.remove_config(config["ID"])
+    ghosts: set[str] = set()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        leftovers = swarm.api.networks(filters=label)
+        leftovers = [n for n in swarm.api.networks(filters=label) if n["Id"] not in ghosts]
         for engine in nodes:
             leftovers += engine.api.volumes(filters=label).get("Volumes") or []
         if not leftovers:
             return
         for network in swarm.api.networks(filters=label):
-            with contextlib.suppress(Exception):  # tasks may still hold it: retried until the deadline
-                swarm.api.remove_network(network["Id"])
+            try:
+                with swarm.translate("Removing a network"):
+                    swarm.api.remove_network(network["Id"])
+            except ObjectNotFound:
+                # engine 20.10 can keep a node-local ghost of a removed overlay network (the load-balancer
+                # endpoint of a job leaks): the swarm says "not found"; it is gone for the swarm
+                ghosts.add(network["Id"])
+            except SwarmError:
+                pass  # tasks may still hold it: retried until the deadline
         for engine in nodes:
             for volume in engine.api.volumes(filters=label).get("Volumes") or []:
                 with contextlib.suppress(Exception):  # its container may still be stopping
@@ -81,8 +90,12 @@ def test_engine_stores_what_the_plan_sends(swarm, worker_swarm, unique, folder):
             swarm.api.create_network(name, driver="overlay", attachable=True)
         for body in plan.networks.values():
             swarm._post("/networks/create", {**body, "CheckDuplicate": True}, headers={})
-        secret_ids = {name: swarm._post("/secrets/create", body, headers={})["ID"] for name, body in plan.secrets.items()}
-        config_ids = {name: swarm._post("/configs/create", body, headers={})["ID"] for name, body in plan.configs.items()}
+        secret_ids = {
+            name: swarm._post("/secrets/create", body, headers={})["ID"] for name, body in plan.secrets.items()
+        }
+        config_ids = {
+            name: swarm._post("/configs/create", body, headers={})["ID"] for name, body in plan.configs.items()
+        }
         for name, body in plan.secrets.items():
             stored = swarm._get(f"/secrets/{secret_ids[name]}")  # the engine never returns a secret's data
             assert normalize_file_object(stored) == normalize_file_object({**body, "Data": ""})

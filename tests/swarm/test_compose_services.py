@@ -284,8 +284,13 @@ def test_container_fields():
 
 
 def test_extra_hosts_mapping_is_sorted():
-    container = container_of("    extra_hosts:\n      zeta: 10.0.0.2\n      alpha: 10.0.0.1\n")
-    assert container["Hosts"] == ["10.0.0.1 alpha", "10.0.0.2 zeta"]
+    container = container_of("    extra_hosts:\n      zeta: 10.0.0.2\n      alpha: '[::1]'\n")
+    assert container["Hosts"] == ["::1 alpha", "10.0.0.2 zeta"]
+
+
+def test_extra_hosts_list_forms():
+    container = container_of("    extra_hosts: ['a=10.0.0.1', 'b:[::2]', 'c=::3', 'no-address']\n")
+    assert container["Hosts"] == ["10.0.0.1 a", "::2 b", "::3 c"]
 
 
 def test_ulimits_and_capabilities():

@@ -205,3 +205,15 @@ def test_fields_an_older_engine_ignores_are_dropped_for_that_engine():
     ]
     assert spec_changes(normalize(body, api_version="1.41"), normalize(stored, api_version="1.41")) == []
     assert normalize(body, api_version="1.44") == normalize(body)
+
+
+def test_resolved_digests_can_be_ignored():
+    pinned = {
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": "lab/busybox:1@sha256:" + "a" * 64},
+            "Placement": {"Platforms": [{"Architecture": "amd64", "OS": "linux"}]},
+        }
+    }
+    plain = {"TaskTemplate": {"ContainerSpec": {"Image": "lab/busybox:1"}}}
+    assert normalize(pinned) != normalize(plain)
+    assert normalize(pinned, ignore_digests=True) == normalize(plain, ignore_digests=True)

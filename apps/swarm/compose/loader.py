@@ -173,7 +173,7 @@ def parse_volume_spec(spec: str) -> dict:
         return {"type": "volume", "source": "", "target": spec}
     buffer = ""
     options = None
-    for index, char in enumerate(spec + "\0"):
+    for char in spec + "\0":
         if char == ":" and len(buffer) == 1 and buffer.isalpha():
             buffer += char  # a Windows drive letter
             continue
@@ -194,7 +194,6 @@ def parse_volume_spec(spec: str) -> dict:
         else:
             options = buffer
         buffer = ""
-        del index
     if options is not None:
         for option in options.split(","):
             if option == "ro":
@@ -398,14 +397,13 @@ def _deploy(ctx: Context, raw, path) -> dict:
             item["pids"] = int(section.get("pids") or 0)
         else:
             generic = []
-            for index, resource in enumerate(section.get("generic_resources") or []):
+            for resource in section.get("generic_resources") or []:
                 spec = resource.get("discrete_resource_spec")
                 if spec is None:
                     generic.append({})
                     continue
                 value = spec.get("value", 0)
                 generic.append({"discrete_resource_spec": {"kind": spec.get("kind", ""), "value": int(value)}})
-                del index
             item["generic_resources"] = generic
         loaded_resources[kind] = item
     deploy["resources"] = loaded_resources

@@ -22,12 +22,14 @@ class StackPlan:
     - `networks`: network name -> NetworkCreate body (Name, Driver, Options, Internal, Attachable, Labels,
       IPAM), only for the networks some service uses and that are not external.
     - `secrets` / `configs`: name -> SecretSpec / ConfigSpec body; `Data` is base64 text, as the JSON API
-      takes it (decode it for docker-py's create_secret/create_config, which encode again).
+      takes it (decode it for docker-py's create_secret/create_config, which encode again). Secret data is
+      secret: never log, store in clear or return these bodies.
     - `volumes`: volume name -> {Name, Driver, DriverOpts, Labels, External}, for information: the CLI
       creates no volume; each engine creates one on first use from the mount's VolumeOptions.
     - `external_networks` / `external_secrets` / `external_configs`: names that must already exist.
     - `warnings`: what the CLI would print on stderr while reading the file.
-    - `config`: the loaded Compose file (the shape `docker stack config` prints), for export and diffs.
+    - `config`: the loaded Compose file (the shape `docker stack config` prints, file contents left out),
+      for export and diffs.
     """
 
     namespace: str
@@ -133,15 +135,14 @@ def load_stack(
     data = src.data
     if not isinstance(data, dict):
         raise ComposeError("the top level of a Compose file must be a mapping (services:, networks:, ...)", line=1)
-    version = schema.parse_version(data.get("version"))
-    if "version" in data:
-        _ = src.line(("version",))
+    try:
+        version = schema.parse_version(data.get("version"))
+    except ComposeError as error:
+        error.line = src.line(("version",))
+        raise
     _forbidden(data, src)
     warnings_after = _property_warnings(data)
-    try:
-        data = template.interpolate(data, variables, src.line, yamlsrc.format_path)
-    except ComposeError:
-        raise
+    data = template.interpolate(data, variables, src.line, yamlsrc.format_path)
     schema.validate(data, version, src.line, yamlsrc.format_path)
 
     ctx = loader.Context(
@@ -173,6 +174,9 @@ def load_stack(
     plan.configs = convert.convert_file_objects(namespace, loaded["configs"], "config")
     plan.external_secrets = _external_names(loaded, "secrets")
     plan.external_configs = _external_names(loaded, "configs")
+    for section in ("secrets", "configs"):  # the contents live in plan.secrets/configs only
+        for obj in loaded[section].values():
+            obj.pop("data", None)
     for key, volume in sorted(loaded["volumes"].items()):
         name = volume["name"] or convert.scope(namespace, key)
         plan.volumes[name] = {

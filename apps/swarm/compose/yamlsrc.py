@@ -21,7 +21,7 @@ import yaml
 from .errors import ComposeError
 
 MAX_BYTES = 1024 * 1024
-MAX_ALIAS_NODES = 10_000
+MAX_ALIAS_NODES = 100_000
 MAX_DEPTH = 100
 
 Path = tuple  # of str keys and int list indexes
