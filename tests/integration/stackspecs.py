@@ -11,6 +11,7 @@ real `docker stack deploy` / `docker stack rm` to make the oracle's side.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apps.swarm.errors import SwarmError
 from apps.swarm.specs import normalize, normalize_file_object, normalize_network, spec_changes
 
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -148,22 +150,51 @@ def stack_deploy(folder: Path, namespace: str, *, docker_host: str, env: dict[st
     return result
 
 
-def wait_stack_gone(swarm, namespace: str, timeout: float = 90.0) -> None:
-    """Until no service, secret, config or network of the stack is left (overlay removal is asynchronous)."""
+def stack_objects(swarm, namespace: str) -> list[tuple[str, str, str]]:
+    """(kind, id, name) of every service, secret, config and network labelled with the stack (4 list calls)."""
     label = {NAMESPACE_LABEL: namespace}
+    return (
+        [("service", s["ID"], s["Spec"]["Name"]) for s in swarm.service_list(labels=label)]
+        + [("secret", s["ID"], s["Spec"]["Name"]) for s in swarm.secret_list(labels=label)]
+        + [("config", c["ID"], c["Spec"]["Name"]) for c in swarm.config_list(labels=label)]
+        + [("network", n["Id"], n["Name"]) for n in swarm.network_list(labels=label)]
+    )
+
+
+def wait_stack_gone(swarm, namespace: str, timeout: float = 90.0, keep=None) -> None:
+    """Until no object of the stack is left (or, with `keep(kind, name)`, none for which it is false): overlay
+    networks go asynchronously, once the tasks using them have stopped."""
     deadline = time.monotonic() + timeout
     while True:
-        left = (
-            [s["Spec"]["Name"] for s in swarm.service_list(labels=label)]
-            + [n["Name"] for n in swarm.network_list(labels=label)]
-            + [s["Spec"]["Name"] for s in swarm.secret_list(labels=label)]
-            + [c["Spec"]["Name"] for c in swarm.config_list(labels=label)]
-        )
+        left = [
+            (kind, name) for kind, _, name in stack_objects(swarm, namespace) if keep is None or not keep(kind, name)
+        ]
         if not left:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"stack {namespace} still has {left} after {timeout}s")
         time.sleep(0.3)
+
+
+def purge_stack(swarm, namespace: str, timeout: float = 90.0) -> None:
+    """Remove whatever of the stack is left, retrying while tasks let go of networks, secrets and configs."""
+    removers = {
+        "service": swarm.service_remove,
+        "secret": swarm.secret_remove,
+        "config": swarm.config_remove,
+        "network": swarm.network_remove,
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        left = stack_objects(swarm, namespace)
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stack {namespace} still has {[name for _, _, name in left]} after {timeout}s")
+        for kind, ident, _name in left:
+            with contextlib.suppress(SwarmError):  # in use, or already going: the next round sees
+                removers[kind](ident)
+        time.sleep(0.5)
 
 
 def stable_versions(swarm, namespace: str, timeout: float = 20.0) -> dict[str, int]:

@@ -35,11 +35,12 @@ from apps.swarm.compose import load_stack
 from apps.swarm.errors import ObjectNotFound, SwarmError
 from tests.conftest import lab_env, make_user
 from tests.support.processes import start_worker
-from tests.support.stacks import remove_stack, wait_finished
+from tests.support.stacks import wait_finished
 
 from .stackspecs import (
     cli,
     differences,
+    purge_stack,
     read_env,
     read_files,
     read_lines,
@@ -159,11 +160,7 @@ def leftovers(swarm):
     yield items
     for kind, name in items:
         if kind == "stack":
-            try:
-                wait_stack_gone(swarm, name, timeout=30)
-            except AssertionError:
-                remove_stack(swarm, name)
-                wait_stack_gone(swarm, name)
+            purge_stack(swarm, name)
     for kind, name in items:
         if kind == "network":
             _remove_network(swarm, name)
@@ -198,7 +195,17 @@ def test_stack_deploy_conformance(case: Path, swarm, lab, worker, leftovers, tea
             oracle.append(snapshot(swarm, cli_stack, keep_subnets=keep_subnets))
         assert oracle[0].services, f"the CLI deployed no service of {case.name}"
         _remove_stack(swarm, cli_stack, docker_host, leftovers)
-        wait_stack_gone(swarm, cli_stack)  # its published ports and `name:`d objects are free again
+        # its services (and so its published ports) go at once; wait for the objects Davit would clash with:
+        # those named with `name:` and networks with a chosen subnet (the others go later, see `leftovers`)
+        wait_stack_gone(
+            swarm,
+            cli_stack,
+            keep=lambda kind, name: (
+                kind != "service"
+                and name.startswith(f"{cli_stack}_")
+                and name.replace(cli_stack, "{stack}", 1) not in keep_subnets
+            ),
+        )
 
         # -- Davit: a project and its first deploy
         project = projects.project_create(owner, team, cluster, davit_stack, compose, files, variables, "conformance")
@@ -215,7 +222,7 @@ def test_stack_deploy_conformance(case: Path, swarm, lab, worker, leftovers, tea
             _compare(step, oracle_snap, now)
             result = op.result or {}
             changed = [e.message for e in op.events.order_by("seq") if (e.data or {}).get("action") in WRITES]
-            assert not result.get("updated") and not result.get("created"), (
+            assert not (result.get("updated") or result.get("created")), (
                 f"{step}: Davit changed services of an identical file:\n  " + "\n  ".join(changed)
             )
             moved = {n: (before.get(n), v) for n, v in now.versions.items() if before.get(n) != v}

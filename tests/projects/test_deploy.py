@@ -9,6 +9,7 @@ import pytest
 from apps.operations.models import Operation
 from apps.projects.models import Project
 from apps.projects.selectors import project_drift
+from apps.swarm.errors import ObjectNotFound, SwarmError
 from apps.swarm.services import NAMESPACE_LABEL
 from tests.support.processes import start_worker
 from tests.support.stacks import remove_stack, wait_finished, wait_until
@@ -71,6 +72,19 @@ def namespace(swarm):
     name = f"pj{uuid.uuid4().hex[:8]}"
     yield name
     remove_stack(swarm, name)
+    for volume in swarm.volume_list():  # tasks are pinned to the manager: their volumes are there
+        if (volume.get("Labels") or {}).get(NAMESPACE_LABEL) == name:
+            wait_until(lambda v=volume: _removed(swarm, v["Name"]), 30, what=f"volume {volume['Name']} removed")
+
+
+def _removed(swarm, name):
+    try:
+        swarm.volume_remove(name)
+    except ObjectNotFound:
+        return True
+    except SwarmError:
+        return False
+    return True
 
 
 def deploy(api, project_id, **body):
