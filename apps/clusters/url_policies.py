@@ -1,11 +1,14 @@
 """Who may call each URL of the clusters app (pages and API); see apps/accounts/url_policy.py."""
 
 from apps.accounts.permissions import Action
-from apps.accounts.url_policy import LISTING, TEAM
+from apps.accounts.url_policy import DISABLED, LISTING, TEAM
 
 V, OP, A = Action.VIEW, Action.OPERATE, Action.ADMIN
 
 POLICIES = {
+    # the Django admin shows clusters and node engines read-only: writes go through the audited services
+    "admin:clusters_*_add": DISABLED(obj="admin"),
+    "admin:clusters_*_delete": DISABLED(obj="admin"),
     # pages ---------------------------------------------------------------------------------------------
     "clusters:list": LISTING(obj="cluster"),
     "clusters:create": LISTING("GET", "POST", read=A, write=A, body="cluster-register-form"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import Action, can, require_any, teams_for
-from apps.core.errors import DavitError, Forbidden
+from apps.core.errors import DavitError, Forbidden, ValidationFailed
 from apps.swarm.errors import SwarmError
 
 from . import forms, selectors, services
@@ -48,12 +48,11 @@ def page(view):
 
 
 def _live(read):
-    """(value, error sentence) of a live read; the error is shown in place of the section."""
+    """(value, error sentence) of a live read; the error is shown in place of the section. Other errors (a node
+    that does not exist: 404) answer as pages of their own."""
     try:
         return read(), ""
     except SwarmError as exc:
-        return None, _message(exc)
-    except DavitError as exc:
         return None, _message(exc)
 
 
@@ -384,7 +383,12 @@ def volumes(request, pk):
                 messages.success(request, _("Volume %(name)s created.") % {"name": data["name"]})
                 return redirect(reverse("clusters:volumes", args=[cluster.pk]) + (f"?node={node}" if node else ""))
         status = 400
-    result, error = _live(lambda: selectors.volume_rows(cluster, node))
+    try:
+        result, error = selectors.volume_rows(cluster, node), ""
+    except ValidationFailed as exc:  # no engine is known for that node: say so, keep the node picker
+        result, error, status = None, _message(exc), 400
+    except SwarmError as exc:
+        result, error, status = None, _message(exc), 503
     node_id, rows = result if result else (node, [])
     context = {
         "cluster": cluster,
@@ -395,7 +399,7 @@ def volumes(request, pk):
         "form": form,
         **roles,
     }
-    return render(request, "clusters/volumes.html", context, status=status if not error else 503)
+    return render(request, "clusters/volumes.html", context, status=status)
 
 
 @page

@@ -2,6 +2,8 @@
 
 Compose create and revise, rollback, accept of drift, a deploy of an old revision after the policy was tightened,
 and (later) the wizard, templates, bundles, adoption and the update of one service all end in `enforce()`.
+`operation_check()` runs the same check again in the `apply` runner on the specs it is about to send, so a retry
+of an old operation (or any `apply` started without these services) meets the policy as it is now.
 """
 
 from __future__ import annotations
@@ -54,3 +56,20 @@ def enforce(team, specs, *, host_network_ids=()) -> None:
     found = check(team, specs, host_network_ids=host_network_ids)
     if found:
         raise PolicyRefused(found)
+
+
+def operation_check(ctx, specs: list[dict], *, networks=None, external_networks=()) -> str | None:
+    """Pre-apply check (apps.operations.checks) of the operation's team, its policy read fresh from the database:
+    None, or the sentence naming each refused service and key and the setting that would allow it."""
+    team_id = ctx.operation.team_id
+    host_ids: frozenset[str] = frozenset()
+    if external_networks and swarm_policy.HOST_NETWORK not in TeamPolicy.for_team(team_id).allowed():
+        host_ids = swarm_policy.host_network_names(ctx.client.network_list())
+    found = check(team_id, {"services": specs, "networks": networks or {}}, host_network_ids=host_ids)
+    if not found:
+        return None
+    lines = []
+    for item in found:
+        setting = TeamPolicy._meta.get_field(f"allow_{item.category}").verbose_name
+        lines.append(f"{item} — {setting} in the team policy")
+    return f"Refused by the team policy: {'; '.join(lines)}. Nothing was created or updated."

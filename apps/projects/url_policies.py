@@ -24,6 +24,8 @@ POLICIES = {
     "projects:rollback": TEAM("project", "POST", write=OP, body="project-rollback"),
     "projects:remove": TEAM("project", "GET", "POST", read=OP, write=OP),
     "projects:drift-accept": TEAM("project", "POST", write=OP),
+    "projects:stacks": LISTING("GET", "POST", write=OP, body="adopt-stack-form", obj="unowned-stack"),
+    "projects:export": TEAM("project"),
     # API -----------------------------------------------------------------------------------------------
     "project-list": LISTING("GET", "POST", write=OP, body="new-project", obj="project"),
     "project-detail": TEAM("project"),
@@ -34,5 +36,9 @@ POLICIES = {
     "project-revisions": TEAM("project", "GET", "POST", write=OP, body="project-revision"),
     "project-revision": TEAM("project"),
     "project-revision-diff": TEAM("project"),
+    "project-import-bundle": LISTING("POST", write=OP, body="new-bundle"),
+    "project-adopt": LISTING("POST", write=OP, body="adopt-stack"),
+    "project-export": TEAM("project"),
+    "cluster-stacks": TEAM("cluster"),
     "team-policy": TEAM("team-policy", "GET", "PATCH", read=V, write=A, body="team-policy-patch"),
 }

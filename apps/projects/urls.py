@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import interchange_views, views
 
 app_name = "projects"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.project_list, name="list"),
     path("new/", views.project_create, name="create"),
     path("services/", views.services_list, name="services"),
+    path("stacks/", interchange_views.stacks, name="stacks"),
     path("policy/<int:team_pk>/", views.team_policy, name="policy"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/live/", views.project_live, name="live"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("<int:pk>/rollback/", views.project_rollback, name="rollback"),
     path("<int:pk>/remove/", views.project_remove, name="remove"),
     path("<int:pk>/drift/accept/", views.drift_accept, name="drift-accept"),
+    path("<int:pk>/export/", interchange_views.export, name="export"),
 ]

@@ -134,7 +134,9 @@ class SwarmClient(ServicesMixin, NodesMixin, ResourcesMixin, ImagesMixin):
         return self.api._result(self.api._get(self.api._url(path), params=params or None), json=True)
 
     def _post(self, path: str, body=None, headers=None, **params):
-        response = self.api._post_json(self.api._url(path), data=body, headers=dict(headers or {}), params=params or None)
+        response = self.api._post_json(
+            self.api._url(path), data=body, headers=dict(headers or {}), params=params or None
+        )
         return self.api._result(response, json=True)
 
     # facts ---------------------------------------------------------------------------------------------

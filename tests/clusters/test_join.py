@@ -2,8 +2,6 @@
 real Celery worker: refused for an engine already in the swarm or unreachable, and a real leave + re-join of the
 lab's worker. The lab is restored in a `finally` whatever happens."""
 
-import time
-
 from apps.audit.models import AuditEntry
 from apps.clusters.models import NodeEngine
 from apps.operations.models import Operation
@@ -103,7 +101,6 @@ def test_the_worker_leaves_and_rejoins_through_the_add_host_operation(
             if worker_swarm.engine_swarm_state()["state"] == "inactive":
                 assert not_swarm.status_code == 400
                 assert "not in swarm mode" in not_swarm.json()["errors"]["endpoint_url"][0]
-            started = time.monotonic()
             response = api.post(join_url(lab_cluster), {"endpoint_url": worker_host, "role": "worker"}, format="json")
             assert response.status_code == 202
             body = response.json()["operation"]
@@ -127,7 +124,6 @@ def test_the_worker_leaves_and_rejoins_through_the_add_host_operation(
         engine = NodeEngine.objects.get(cluster=lab_cluster, endpoint_url=worker_host)
         assert engine.node_id == new_id
         assert engine.hostname
-        print(f"re-join took {time.monotonic() - started:.1f}s")
 
         # the old entry is down: removing it needs no force
         wait_for(lambda: swarm.node_inspect(old_id)["Status"]["State"] == "down", 60, what="the old node down")

@@ -32,6 +32,7 @@ def test_cluster_pages_render_their_live_content(admin_client, lab_cluster, swar
     assert f'data-node="{worker_id}"' in detail
     assert "lab-w1" in detail
     assert "10.210.0.2" in detail
+    assert admin_client.get(reverse("clusters:node", args=[pk, "nosuchnode0000000000000"])).status_code == 404
     node = admin_client.get(reverse("clusters:node", args=[pk, worker_id]))
     assert node.status_code == 200
     assert "Promote to manager" in text(node)

@@ -38,6 +38,7 @@ from tests.support.processes import start_worker
 from tests.support.stacks import wait_finished
 
 from .stackspecs import (
+    case_folders,
     cli,
     differences,
     purge_stack,
@@ -52,30 +53,9 @@ from .stackspecs import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DIRS = [ROOT.parent / "shared" / "conformance", ROOT / "tests" / "conformance" / "cases"]
-
-
-def conformance_dirs() -> list[Path]:
-    value = os.environ.get("DAVIT_CONFORMANCE_DIRS", "")
-    if not value.strip():
-        return DEFAULT_DIRS
-    return [Path(p) if Path(p).is_absolute() else ROOT / p for p in value.split(":") if p.strip()]
-
 
 def cases() -> list:
-    """One parameter per case folder (id: the folder's name; a name found in two directories gets the directory's
-    name in front). A directory that does not exist is a failing parameter, never a silent skip."""
-    found: list[tuple[str, Path]] = []
-    for root in conformance_dirs():
-        if not root.is_dir():
-            found.append((f"missing-dir-{root.name}", root))
-            continue
-        found.extend((p.name, p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith("."))
-    names = [name for name, _ in found]
-    return [
-        pytest.param(path, id=name if names.count(name) == 1 else f"{path.parent.name}/{name}") for name, path in found
-    ]
+    return [pytest.param(path, id=name) for name, path in case_folders()]
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +202,9 @@ def test_stack_deploy_conformance(case: Path, swarm, lab, worker, leftovers, tea
             _compare(step, oracle_snap, now)
             result = op.result or {}
             changed = [e.message for e in op.events.order_by("seq") if (e.data or {}).get("action") in WRITES]
-            assert not (result.get("updated") or result.get("created")), (
-                f"{step}: Davit changed services of an identical file:\n  " + "\n  ".join(changed)
+            assert not result.get("created"), f"{step}: Davit created services again: {result.get('created')}"
+            assert not result.get("updated"), f"{step}: Davit changed services of an identical file:\n  " + "\n  ".join(
+                changed
             )
             moved = {n: (before.get(n), v) for n, v in now.versions.items() if before.get(n) != v}
             assert not moved, f"{step}: Davit touched unchanged services (version before -> after): {moved}"

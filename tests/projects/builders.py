@@ -93,3 +93,7 @@ BUILDERS = {
     "team-policy-form": team_policy_form,
     "team-policy-patch": team_policy_patch,
 }
+
+from .interchange_builders import BUILDERS as INTERCHANGE  # noqa: E402  (imports, exports, adoption)
+
+BUILDERS.update(INTERCHANGE)

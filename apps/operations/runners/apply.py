@@ -35,6 +35,7 @@ from apps.swarm.services import IMAGE_LABEL, NAMESPACE_LABEL
 from apps.swarm.specs import normalize, spec_changes
 
 from .. import conf
+from ..checks import run_checks
 from ..runner import OperationFailed
 from . import rollout
 
@@ -170,6 +171,8 @@ def run(ctx) -> dict:
     watch_share = 0 if p["detach"] else 60
 
     ctx.check_cancel()
+    # other apps' checks (the team policy) see the final specs before the first write: a refusal writes nothing
+    run_checks("apply", ctx, _named(p), networks=p["networks"], external_networks=p["external_networks"])
     existing = {s["Spec"]["Name"]: s for s in client.service_list(labels=stack_label)}
     desired_names = {spec["Name"] for spec in p["services"]}
 
@@ -472,6 +475,16 @@ def _prepared(raw: dict, namespace: str, network_ids: dict, secret_ids: dict, co
     for config in container.get("Configs") or []:
         config["ConfigID"] = config_ids[config["ConfigName"]]
     return spec
+
+
+def _named(p: dict) -> list[dict]:
+    """The final specs as `_prepared` makes them, with networks, secrets and configs by name, not id (before the
+    first write some do not exist yet)."""
+    networks = {key: body.get("Name") or key for key, body in p["networks"].items()}
+    networks.update((name, name) for name in p["external_networks"])
+    secrets = {name: name for name in [*p["secrets"], *p["external_secrets"]]}
+    configs = {name: name for name in [*p["configs"], *p["external_configs"]]}
+    return [_prepared(raw, p["namespace"], networks, secrets, configs) for raw in p["services"]]
 
 
 def _resolve_image(ctx, client, spec: dict, current: dict | None, mode: str, auth: dict | None) -> None:
