@@ -111,7 +111,7 @@ def image_as_written(spec: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ YAML out
-_PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@:+-]*$")
+_PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@:+=-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"}
 
 

@@ -23,9 +23,9 @@ from apps.projects.models import Project, TeamPolicy
 from apps.swarm.services import NAMESPACE_LABEL
 from apps.swarm.specs import normalize
 from tests.conftest import api_client_for, member
-from tests.integration.stackspecs import cli, differences, snapshot, stack_deploy
+from tests.integration.stackspecs import differences, purge_stack, snapshot, stack_deploy
 from tests.support.processes import start_worker
-from tests.support.stacks import remove_stack, wait_finished
+from tests.support.stacks import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +53,7 @@ services:
   web:
     image: lab/busybox:1
     command: ["sleep", "3600"]
+    stop_grace_period: 1s
     environment:
       ROLE: web
     networks: [back]
@@ -100,11 +101,15 @@ def worker(subprocess_env):
 
 @pytest.fixture
 def stacks(swarm):
-    """Stack names a test uses; each one is removed from the swarm at the end."""
+    """Stack names a test uses; each one is removed from the swarm at the end (all services first, so the
+    tasks of every stack stop together)."""
     names: list[str] = []
     yield names
     for name in names:
-        remove_stack(swarm, name)
+        for service in swarm.service_list(labels={NAMESPACE_LABEL: name}):
+            swarm.service_remove(service["ID"])
+    for name in names:
+        purge_stack(swarm, name)
 
 
 def new_name(prefix: str, stacks: list[str]) -> str:
