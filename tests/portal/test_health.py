@@ -3,6 +3,7 @@
 import pytest
 from django.test import override_settings
 
+from tests.operations.helpers import celery_broker
 from tests.support.processes import start_redis, start_worker
 
 
@@ -12,13 +13,10 @@ def test_healthz_ok_with_worker_and_lab_cluster_then_names_a_stopped_redis(clien
     env = dict(subprocess_env, REDIS_URL=redis_url)
     worker = start_worker(env, name="health")
     try:
-        with override_settings(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url):
-            from portal.celery import app
-
-            app.conf.broker_url = redis_url
+        with override_settings(REDIS_URL=redis_url), celery_broker(redis_url):
             response = client.get("/healthz")
             body = response.json()
-            assert response.status_code == 200, body
+            assert response.status_code == 200, body["celery"]
             assert body["status"] == "ok"
             assert body["clusters"] == [{"name": lab_cluster.name, "reachable": True, "nodes": 2}]
             assert body["celery"]["ok"]
@@ -33,11 +31,6 @@ def test_healthz_ok_with_worker_and_lab_cluster_then_names_a_stopped_redis(clien
     finally:
         worker.stop()
         redis_process.stop()
-        from django.conf import settings
-
-        from portal.celery import app
-
-        app.conf.broker_url = settings.REDIS_URL
 
 
 @pytest.mark.django_db
