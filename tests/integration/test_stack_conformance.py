@@ -28,10 +28,11 @@ from django.conf import settings
 
 from apps.accounts.models import Membership, Role
 from apps.clusters.models import Cluster
+from apps.core.errors import DavitError
 from apps.operations.models import Operation
 from apps.projects import services as projects
 from apps.projects.models import TeamPolicy
-from apps.swarm.compose import load_stack
+from apps.swarm.compose import ComposeError, load_stack
 from apps.swarm.errors import ObjectNotFound, SwarmError
 from tests.conftest import lab_env, make_user
 from tests.support.processes import start_worker
@@ -102,6 +103,23 @@ def _compare(step: str, oracle, davit) -> None:
         )
 
 
+def deploy_args(namespace: str) -> list[str]:
+    return ["stack", "deploy", "--resolve-image", "never", "-c", "stack.yml", namespace]
+
+
+def _assert_davit_refuses(case: Path, cli_error: str, owner, team, cluster, namespace, files, variables) -> None:
+    """A negative case: `docker stack deploy` refused the file, so Davit must refuse it too (when the project
+    is made, or else by a failed deploy), and leave nothing on the swarm."""
+    try:
+        project = projects.project_create(
+            owner, team, cluster, namespace, (case / "stack.yml").read_text(), files, variables
+        )
+    except DavitError:
+        return
+    done = wait_finished(projects.project_deploy(owner, project, detach=True), timeout=120)
+    assert done.status == "failed", f"`docker stack deploy` refused {case.name} ({cli_error}) but Davit deployed it"
+
+
 def _create_external_networks(swarm, names: list[str]) -> list[str]:
     made = []
     existing = {n["Name"] for n in swarm.network_list()}
@@ -158,19 +176,26 @@ def test_stack_deploy_conformance(case: Path, swarm, lab, worker, leftovers, tea
     suffix = uuid.uuid4().hex[:8]
     cli_stack, davit_stack = f"cfc{suffix}", f"cfd{suffix}"
     docker_host = lab["DOCKER_HOST"]
-    # networks whose subnet the file sets keep it in the comparison (the engine picks the others)
-    plan = load_stack(compose, namespace=davit_stack, files=files, variables=variables)
-    keep_subnets = {
-        body["Name"].replace(davit_stack, "{stack}", 1) for body in plan.networks.values() if body.get("IPAM")
-    }
     cluster = Cluster.objects.create(name=f"cf-{suffix}", team=team, endpoint_url=docker_host)
     made_networks: list[str] = []
     try:
         made_networks = _create_external_networks(swarm, externals)
 
-        # -- the oracle: the real CLI, three deploys
-        oracle = []
-        for _ in range(3):
+        # -- the oracle: the real CLI, three deploys (a file it refuses, Davit must refuse too)
+        first = cli(deploy_args(cli_stack), docker_host=docker_host, env=variables, cwd=case)
+        if first.returncode != 0:
+            _assert_davit_refuses(case, first.stderr.strip(), owner, team, cluster, davit_stack, files, variables)
+            return
+        try:
+            plan = load_stack(compose, namespace=davit_stack, files=files, variables=variables)
+        except ComposeError as exc:
+            raise AssertionError(f"Davit refuses what `docker stack deploy` accepts: {exc}") from None
+        # networks whose subnet the file sets keep it in the comparison (the engine picks the others)
+        keep_subnets = {
+            body["Name"].replace(davit_stack, "{stack}", 1) for body in plan.networks.values() if body.get("IPAM")
+        }
+        oracle = [snapshot(swarm, cli_stack, keep_subnets=keep_subnets)]
+        for _ in range(2):
             stack_deploy(case, cli_stack, docker_host=docker_host, env=variables)
             oracle.append(snapshot(swarm, cli_stack, keep_subnets=keep_subnets))
         assert oracle[0].services, f"the CLI deployed no service of {case.name}"
