@@ -6,21 +6,12 @@ and every change is audited. TLS keys are never shown (left out of every form an
 
 from django.contrib import admin
 
+from apps.core.admin import NoWritesMixin
+
 from .models import Cluster, NodeEngine
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class NodeEngineInline(ReadOnly, admin.TabularInline):
+class NodeEngineInline(NoWritesMixin, admin.TabularInline):
     model = NodeEngine
     fields = ["hostname", "node_id", "endpoint_url", "created"]
     readonly_fields = fields
@@ -29,7 +20,7 @@ class NodeEngineInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Cluster)
-class ClusterAdmin(ReadOnly, admin.ModelAdmin):
+class ClusterAdmin(NoWritesMixin, admin.ModelAdmin):
     list_display = ["name", "team", "endpoint_url", "reachable", "node_count", "manager_count", "last_check"]
     list_filter = ["reachable", "team"]
     search_fields = ["name", "endpoint_url", "swarm_id"]
@@ -39,7 +30,7 @@ class ClusterAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(NodeEngine)
-class NodeEngineAdmin(ReadOnly, admin.ModelAdmin):
+class NodeEngineAdmin(NoWritesMixin, admin.ModelAdmin):
     list_display = ["hostname", "node_id", "cluster", "endpoint_url", "created"]
     search_fields = ["hostname", "node_id", "endpoint_url"]
     list_filter = ["cluster"]

@@ -7,7 +7,27 @@ from apps.core.fields import EncryptedTextField
 from apps.swarm.endpoint import Endpoint
 
 
-class Cluster(models.Model):
+class EngineAccess:
+    """How a row with `endpoint_url` and TLS material (a cluster, a node's engine) reaches its Docker engine."""
+
+    @property
+    def endpoint(self) -> Endpoint:
+        from django.conf import settings
+
+        return Endpoint(
+            url=self.endpoint_url,
+            ca_pem=self.tls_ca,
+            cert_pem=self.tls_cert,
+            key_pem=self.tls_key,
+            timeout=settings.DAVIT_SWARM_TIMEOUT,
+        )
+
+    @property
+    def uses_tls(self) -> bool:
+        return bool(self.tls_ca or self.tls_cert)
+
+
+class Cluster(EngineAccess, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="clusters")
     description = models.TextField(_("description"), blank=True)
@@ -49,24 +69,8 @@ class Cluster(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def endpoint(self) -> Endpoint:
-        from django.conf import settings
 
-        return Endpoint(
-            url=self.endpoint_url,
-            ca_pem=self.tls_ca,
-            cert_pem=self.tls_cert,
-            key_pem=self.tls_key,
-            timeout=settings.DAVIT_SWARM_TIMEOUT,
-        )
-
-    @property
-    def uses_tls(self) -> bool:
-        return bool(self.tls_ca or self.tls_cert)
-
-
-class NodeEngine(models.Model):
+class NodeEngine(EngineAccess, models.Model):
     """The Docker engine of one node of a cluster, for per-node work (volumes) and for adding a host.
 
     Recorded by the add-host operation (node_id filled once the engine has joined) or registered by an admin.
@@ -100,15 +104,3 @@ class NodeEngine(models.Model):
     @property
     def team(self):
         return self.cluster.team
-
-    @property
-    def endpoint(self) -> Endpoint:
-        from django.conf import settings
-
-        return Endpoint(
-            url=self.endpoint_url,
-            ca_pem=self.tls_ca,
-            cert_pem=self.tls_cert,
-            key_pem=self.tls_key,
-            timeout=settings.DAVIT_SWARM_TIMEOUT,
-        )

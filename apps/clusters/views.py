@@ -6,10 +6,7 @@ engine's sentence (the page answers 503 when its whole content is live), and act
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -17,34 +14,15 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.permissions import Action, can, require_any, teams_for
 from apps.core.errors import DavitError, Forbidden, ValidationFailed
+from apps.core.pages import error_message as _message
+from apps.core.pages import error_pages
 from apps.swarm.errors import SwarmError
 
 from . import forms, selectors, services
 
 OBJECT_KINDS = ("secret", "config")
 
-
-def _message(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc)
-
-
-def page(view):
-    """Render Davit and swarm errors as a page with their sentence and status (404, 403, 409, 503...)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except (DavitError, SwarmError) as exc:
-            status = getattr(exc, "status", 400)
-            return render(
-                request,
-                "clusters/error.html",
-                {"message": _message(exc), "code": getattr(exc, "code", ""), "status": status},
-                status=status,
-            )
-
-    return login_required(wrapper)
+page = error_pages("clusters/error.html")
 
 
 def _live(read):
@@ -56,8 +34,9 @@ def _live(read):
         return None, _message(exc)
 
 
-def _act(request, back: str, work, success: str):
-    """Run one write from a POST; its error or success becomes a message on the page we go back to."""
+def _act(request, back: str, work, success: str, then=None):
+    """Run one write from a POST; its error becomes a message on the page we go back to, its success a message on
+    `then` (a URL, or a function of the result giving one; default: `back`)."""
     try:
         result = work()
     except Forbidden:
@@ -66,7 +45,20 @@ def _act(request, back: str, work, success: str):
         messages.error(request, _message(exc))
         return redirect(back)
     messages.success(request, success.format(result=result) if "{result" in success else success)
-    return redirect(back)
+    return redirect(then(result) if callable(then) else then or back)
+
+
+def _submit(request, form, work) -> tuple[bool, object, int]:
+    """The write of a form page: (done, result, status). On a POST of a valid form `work(cleaned_data)` runs (one
+    service call); a refusal lands on the form at its field. Not done: status 200 for a GET, 400 for a POST."""
+    if request.method != "POST":
+        return False, None, 200
+    if form.is_valid():
+        try:
+            return True, work(dict(form.cleaned_data)), 200
+        except (DavitError, SwarmError) as exc:
+            _form_errors(form, exc)
+    return False, None, 400
 
 
 def _form_errors(form, exc: Exception) -> None:
@@ -103,17 +95,10 @@ def cluster_create(request):
     require_any(request.user, Action.ADMIN, "register a cluster")
     teams = teams_for(request.user, Action.ADMIN)
     form = forms.ClusterForm(request.POST or None, teams=teams)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                cluster = services.cluster_register(request.user, **form.cleaned_data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Cluster %(name)s registered.") % {"name": cluster.name})
-                return redirect("clusters:detail", cluster.pk)
-        status = 400
+    done, cluster, status = _submit(request, form, lambda data: services.cluster_register(request.user, **data))
+    if done:
+        messages.success(request, _("Cluster %(name)s registered.") % {"name": cluster.name})
+        return redirect("clusters:detail", cluster.pk)
     return render(request, "clusters/form.html", {"form": form, "title": _("Register a cluster")}, status=status)
 
 
@@ -138,20 +123,15 @@ def cluster_edit(request, pk):
         "tls_cert": cluster.tls_cert,
     }
     form = forms.ClusterEditForm(request.POST or None, initial=initial, teams=teams)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            if not data["tls_key"]:
-                data["tls_key"] = None
-            try:
-                services.cluster_update(request.user, cluster, **data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Cluster %(name)s saved.") % {"name": cluster.name})
-                return redirect("clusters:detail", cluster.pk)
-        status = 400
+
+    def save(data):
+        # an empty key field keeps the stored key
+        return services.cluster_update(request.user, cluster, **{**data, "tls_key": data["tls_key"] or None})
+
+    done, _result, status = _submit(request, form, save)
+    if done:
+        messages.success(request, _("Cluster %(name)s saved.") % {"name": cluster.name})
+        return redirect("clusters:detail", cluster.pk)
     title = _("Edit cluster %(name)s") % {"name": cluster.name}
     return render(request, "clusters/form.html", {"form": form, "title": title, "cluster": cluster}, status=status)
 
@@ -231,15 +211,13 @@ def node_update(request, pk, node_id):
 def node_remove(request, pk, node_id):
     cluster = selectors.cluster_get(request.user, pk, Action.OPERATE)
     force = request.POST.get("force") in ("on", "1", "true")
-    try:
-        services.node_remove(request.user, cluster, node_id, force=force)
-    except Forbidden:
-        raise
-    except (DavitError, SwarmError) as exc:
-        messages.error(request, _message(exc))
-        return redirect("clusters:node", cluster.pk, node_id)
-    messages.success(request, _("Node %(id)s removed from the swarm.") % {"id": node_id[:12]})
-    return redirect("clusters:detail", cluster.pk)
+    return _act(
+        request,
+        reverse("clusters:node", args=[cluster.pk, node_id]),
+        lambda: services.node_remove(request.user, cluster, node_id, force=force),
+        _("Node %(id)s removed from the swarm.") % {"id": node_id[:12]},
+        then=reverse("clusters:detail", args=[cluster.pk]),
+    )
 
 
 # ------------------------------------------------------------------------------------------------- join
@@ -249,17 +227,10 @@ def node_remove(request, pk, node_id):
 def join(request, pk):
     cluster = selectors.cluster_get(request.user, pk, Action.ADMIN)
     form = forms.JoinForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                operation = services.node_add(request.user, cluster, **form.cleaned_data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Adding the host: follow the operation."))
-                return redirect(_operation_url(operation, reverse("clusters:detail", args=[cluster.pk])))
-        status = 400
+    done, operation, status = _submit(request, form, lambda data: services.node_add(request.user, cluster, **data))
+    if done:
+        messages.success(request, _("Adding the host: follow the operation."))
+        return redirect(_operation_url(operation, reverse("clusters:detail", args=[cluster.pk])))
     info, error = _live(lambda: selectors.join_info(request.user, cluster))
     context = {"cluster": cluster, "form": form, "info": info, "live_error": error}
     return render(request, "clusters/join.html", context, status=status)
@@ -286,18 +257,12 @@ def engines(request, pk):
     cluster = selectors.cluster_get(request.user, pk)
     roles = _roles(request.user, cluster)
     form = forms.EngineForm(request.POST or None)
-    status = 200
     if request.method == "POST":
         selectors.cluster_get(request.user, pk, Action.ADMIN)
-        if form.is_valid():
-            try:
-                engine = services.engine_register(request.user, cluster, **form.cleaned_data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Engine of node %(node)s recorded.") % {"node": engine.hostname})
-                return redirect("clusters:engines", cluster.pk)
-        status = 400
+    done, engine, status = _submit(request, form, lambda data: services.engine_register(request.user, cluster, **data))
+    if done:
+        messages.success(request, _("Engine of node %(node)s recorded.") % {"node": engine.hostname})
+        return redirect("clusters:engines", cluster.pk)
     context = {"cluster": cluster, "engines": selectors.engines_for(cluster), "form": form, **roles}
     return render(request, "clusters/engines.html", context, status=status)
 
@@ -323,20 +288,17 @@ def networks(request, pk):
     cluster = selectors.cluster_get(request.user, pk)
     roles = _roles(request.user, cluster)
     form = forms.NetworkForm(request.POST or None)
-    status = 200
     if request.method == "POST":
         selectors.cluster_get(request.user, pk, Action.OPERATE)
-        if form.is_valid():
-            try:
-                data = dict(form.cleaned_data)
-                data["labels"] = services.parse_labels(data["labels"])
-                row = services.network_create(request.user, cluster, **data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Network %(name)s created.") % {"name": row["name"]})
-                return redirect("clusters:networks", cluster.pk)
-        status = 400
+
+    def create(data):
+        data["labels"] = services.parse_labels(data["labels"])
+        return services.network_create(request.user, cluster, **data)
+
+    done, row, status = _submit(request, form, create)
+    if done:
+        messages.success(request, _("Network %(name)s created.") % {"name": row["name"]})
+        return redirect("clusters:networks", cluster.pk)
     rows, error = _live(lambda: selectors.network_rows(cluster))
     context = {"cluster": cluster, "networks": rows or [], "live_error": error, "form": form, **roles}
     return render(request, "clusters/networks.html", context, status=status if not error else 503)
@@ -368,21 +330,18 @@ def volumes(request, pk):
     roles = _roles(request.user, cluster)
     node = request.GET.get("node") or request.POST.get("node") or ""
     form = forms.VolumeForm(request.POST or None, initial={"node": node, "driver": "local"})
-    status = 200
     if request.method == "POST":
         selectors.cluster_get(request.user, pk, Action.OPERATE)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                data["labels"] = services.parse_labels(data["labels"])
-                data["driver_opts"] = services.parse_labels(data["driver_opts"], "driver_opts")
-                services.volume_create(request.user, cluster, **data)
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Volume %(name)s created.") % {"name": data["name"]})
-                return redirect(reverse("clusters:volumes", args=[cluster.pk]) + (f"?node={node}" if node else ""))
-        status = 400
+
+    def create(data):
+        data["labels"] = services.parse_labels(data["labels"])
+        data["driver_opts"] = services.parse_labels(data["driver_opts"], "driver_opts")
+        return services.volume_create(request.user, cluster, **data)
+
+    done, _result, status = _submit(request, form, create)
+    if done:
+        messages.success(request, _("Volume %(name)s created.") % {"name": form.cleaned_data["name"]})
+        return redirect(reverse("clusters:volumes", args=[cluster.pk]) + (f"?node={node}" if node else ""))
     try:
         result, error = selectors.volume_rows(cluster, node), ""
     except ValidationFailed as exc:  # no engine is known for that node: say so, keep the node picker
@@ -438,28 +397,19 @@ def objects(request, pk, kind):
     cluster = selectors.cluster_get(request.user, pk)
     roles = _roles(request.user, cluster)
     form = forms.ObjectForm(request.POST or None, request.FILES or None)
-    status = 200
     if request.method == "POST":
         selectors.cluster_get(request.user, pk, Action.OPERATE)
-        if form.is_valid():
-            try:
-                services.object_create(
-                    request.user,
-                    cluster,
-                    kind,
-                    name=form.cleaned_data["name"],
-                    data=_object_value(form, kind),
-                    labels=services.parse_labels(form.cleaned_data["labels"]),
-                )
-            except (DavitError, SwarmError) as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(kind)s %(name)s created.") % {"kind": kind.capitalize(), "name": form.cleaned_data["name"]},
-                )
-                return redirect(f"clusters:{kind}s", cluster.pk)
-        status = 400
+
+    def create(data):
+        value, labels = _object_value(form, kind), services.parse_labels(data["labels"])
+        return services.object_create(request.user, cluster, kind, name=data["name"], data=value, labels=labels)
+
+    done, _result, status = _submit(request, form, create)
+    if done:
+        messages.success(
+            request, _("%(kind)s %(name)s created.") % {"kind": kind.capitalize(), "name": form.cleaned_data["name"]}
+        )
+        return redirect(f"clusters:{kind}s", cluster.pk)
     rows, error = _live(lambda: selectors.object_rows(cluster, kind))
     context = {
         "cluster": cluster,
@@ -494,13 +444,13 @@ def object_rotate(request, pk, kind, obj_id):
     if not form.is_valid():
         messages.error(request, _("The new value could not be read."))
         return redirect(back)
-    try:
-        operation = services.object_rotate(request.user, cluster, kind, obj_id, data=_object_value(form, kind))
-    except (DavitError, SwarmError) as exc:
-        messages.error(request, _message(exc))
-        return redirect(back)
-    messages.success(request, _("Rotation started: follow the operation."))
-    return redirect(_operation_url(operation, back))
+    return _act(
+        request,
+        back,
+        lambda: services.object_rotate(request.user, cluster, kind, obj_id, data=_object_value(form, kind)),
+        _("Rotation started: follow the operation."),
+        then=lambda operation: _operation_url(operation, back),
+    )
 
 
 @page

@@ -167,16 +167,8 @@ class DavitInline(HideSecretsMixin, admin.TabularInline):
     extra = 0
 
 
-class ReadOnlyModelAdmin(DavitModelAdmin):
-    """Viewable by superusers, never added, changed or deleted (not even in bulk): the add and delete pages
-    do not even exist, so no URL answers 403 to everybody."""
-
-    actions = None
-
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        dropped = {"%s_%s_add" % info, "%s_%s_delete" % info}  # noqa: UP031
-        return [url for url in super().get_urls() if url.name not in dropped]
+class NoWritesMixin:
+    """For model admins and inlines: nobody adds, changes or deletes a row here, superusers neither."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -186,3 +178,15 @@ class ReadOnlyModelAdmin(DavitModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyModelAdmin(NoWritesMixin, DavitModelAdmin):
+    """Viewable by superusers, never added, changed or deleted (not even in bulk): the add and delete pages
+    do not even exist, so no URL answers 403 to everybody."""
+
+    actions = None
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        dropped = {"%s_%s_add" % info, "%s_%s_delete" % info}  # noqa: UP031
+        return [url for url in super().get_urls() if url.name not in dropped]

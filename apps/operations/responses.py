@@ -1,7 +1,8 @@
-"""`accepted(op, request)`: the one answer of every API write that starts long work (HTTP 202)."""
+"""`accepted(op, request)`: the one answer of every API write that starts long work (HTTP 202), and its shape for
+the API documentation (`OperationAcceptedSerializer`)."""
 
 from django.urls import reverse
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 
@@ -16,3 +17,16 @@ def operation_ref(op, request=None) -> dict:
 def accepted(op, request=None, **extra) -> Response:
     """202 with {"operation": {"id", "status", "url", "page_url"}} (plus any extra top-level keys)."""
     return Response({"operation": operation_ref(op, request), **extra}, status=status.HTTP_202_ACCEPTED)
+
+
+class OperationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    url = serializers.URLField()
+    page_url = serializers.URLField()
+
+
+class OperationAcceptedSerializer(serializers.Serializer):
+    """What `accepted()` answers (documentation only)."""
+
+    operation = OperationRefSerializer()

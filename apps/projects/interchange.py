@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from django.db import IntegrityError, transaction
 
@@ -30,7 +29,7 @@ from apps.swarm.export import (
 )
 
 from . import policy, validation
-from .interchange_selectors import live_stack
+from .interchange_selectors import live_stack, owned_stacks
 from .models import Origin, Project, Revision
 from .services import _check_specs_shape, _cluster_for, _revision_summary, _store_revision, _team
 
@@ -139,7 +138,7 @@ def project_adopt(actor, team, cluster, stack_name, name=None, message="") -> Pr
             field="name",
         )
     message = validation.message(message)
-    if Project.objects.filter(cluster=cluster, name=stack_name).exists():
+    if stack_name in owned_stacks(cluster):
         raise Conflict(f"stack {stack_name!r} on cluster {cluster.name} already belongs to a project", field="stack")
     try:
         live = live_stack(cluster, stack_name)
@@ -186,7 +185,7 @@ def project_adopt(actor, team, cluster, stack_name, name=None, message="") -> Pr
 
 
 # ------------------------------------------------------------------------------------------------ export
-def _export_revision(project: Project, revision) -> Revision:
+def export_revision(project: Project, revision) -> Revision:
     if isinstance(revision, Revision):
         if revision.project_id != project.pk:
             raise ValidationFailed("this revision belongs to another project", field="revision")
@@ -215,7 +214,7 @@ def exports(project: Project, revision=None, fmt: str = "compose") -> str:
     The caller checks that the reader may view the project."""
     if fmt not in FORMATS:
         raise ValidationFailed(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}", field="format")
-    found = _export_revision(project, revision)
+    found = export_revision(project, revision)
     specs = found.specs or {}
     try:
         if fmt == "dab":
@@ -227,12 +226,3 @@ def exports(project: Project, revision=None, fmt: str = "compose") -> str:
         )
     except ExportError as exc:
         raise ValidationFailed(f"revision {found.number} cannot be exported as {fmt}: {exc.message}", field="format")
-
-
-def bundle_json(value) -> str | dict:
-    """The `bundle` of a request: JSON text, or an already parsed object."""
-    if isinstance(value, dict | str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return json.dumps(value)

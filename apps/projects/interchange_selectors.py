@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from apps.accounts.permissions import Action, require
 from apps.clusters.models import Cluster
@@ -34,6 +35,15 @@ def cluster_for(user, cluster, action: Action = Action.VIEW) -> Cluster:
     return cluster
 
 
+def owned_stacks(cluster: Cluster) -> set[str]:
+    """Names of the stacks projects own on the cluster's swarm (through this cluster row or another row of the
+    same swarm)."""
+    where = Q(cluster=cluster)
+    if cluster.swarm_id:
+        where |= Q(cluster__swarm_id=cluster.swarm_id)
+    return set(Project.objects.filter(where).values_list("name", flat=True))
+
+
 def _stack_problem(namespace: str, services: list[dict]) -> str:
     """Why a stack cannot become a project as it is, or ""."""
     try:
@@ -51,7 +61,7 @@ def unowned_stacks(user, cluster) -> list[dict]:
     their services: one service list call. Each row says whether it can be adopted, and if not, why."""
     cluster = cluster_for(user, cluster)
     services = swarm_for(cluster).service_list(labels={NAMESPACE_LABEL: None}, status=True)
-    owned = set(Project.objects.filter(cluster=cluster).values_list("name", flat=True))
+    owned = owned_stacks(cluster)
     stacks: dict[str, list[dict]] = {}
     for service in services:
         namespace = ((service.get("Spec") or {}).get("Labels") or {}).get(NAMESPACE_LABEL)

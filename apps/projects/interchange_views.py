@@ -67,7 +67,7 @@ def export(request, pk):
     """A revision as a file to download: ?format=compose (default) or dab, ?revision=n."""
     project = selectors.project_get(request.user, pk)
     fmt = request.GET.get("format") or "compose"
-    revision = interchange._export_revision(project, request.GET.get("revision"))
+    revision = interchange.export_revision(project, request.GET.get("revision"))
     text = interchange.exports(project, revision, fmt)
     content_type = "application/json" if fmt == "dab" else "application/x-yaml"
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")

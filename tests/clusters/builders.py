@@ -79,20 +79,21 @@ def volume(ctx):
     return {"pk": base["pk"], "node_id": c.manager_node_id, "name": name}
 
 
-def secret(ctx):
+def _swarm_object(ctx, kind: str, value: bytes):
+    """A secret or a config on the lab swarm, removed at the end."""
     base = ctx.build("cluster")
     client = _manager(ctx)
-    secret_id = client.secret_create(ctx.unique("matrix-secret"), b"matrix value")
-    _cleanup(ctx, client.secret_remove, secret_id)
-    return {"pk": base["pk"], "obj_id": secret_id}
+    obj_id = getattr(client, f"{kind}_create")(ctx.unique(f"matrix-{kind}"), value)
+    _cleanup(ctx, getattr(client, f"{kind}_remove"), obj_id)
+    return {"pk": base["pk"], "obj_id": obj_id}
+
+
+def secret(ctx):
+    return _swarm_object(ctx, "secret", b"matrix value")
 
 
 def config(ctx):
-    base = ctx.build("cluster")
-    client = _manager(ctx)
-    config_id = client.config_create(ctx.unique("matrix-config"), b"matrix: 1\n")
-    _cleanup(ctx, client.config_remove, config_id)
-    return {"pk": base["pk"], "obj_id": config_id}
+    return _swarm_object(ctx, "config", b"matrix: 1\n")
 
 
 def cluster_register(ctx):

@@ -67,30 +67,18 @@ def test_register_refuses_a_worker_engine(api, team, lab):
     assert "is a swarm worker, not a manager" in response.json()["errors"]["endpoint_url"][0]
 
 
+def self_signed(name: str, key_path: str, cert_path: str) -> str:
+    """A self-signed certificate for CN=name (a day long); its PEM text is what openssl writes to stdout."""
+    argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}"]
+    argv += ["-keyout", key_path, "-out", cert_path]
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+
+
 @pytest.fixture
 def tls_server():
     """A TLS listener on loopback (a self-signed certificate) that no client certificate of ours satisfies."""
     folder = Path(tempfile.mkdtemp(prefix="davit-tls-test-"))
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            str(folder / "key.pem"),
-            "-out",
-            str(folder / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed("127.0.0.1", str(folder / "key.pem"), str(folder / "cert.pem"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     context.verify_mode = ssl.CERT_REQUIRED
@@ -121,27 +109,7 @@ def tls_server():
 
 
 def test_register_reports_a_rejected_tls_handshake(api, team, tls_server):
-    other_ca = subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=other",
-            "-keyout",
-            "/dev/null",
-            "-out",
-            "/dev/stdout",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    other_ca = self_signed("other", "/dev/null", "/dev/stdout")
     response = register(api, team, tls_server["url"], tls_ca=other_ca)
     assert response.status_code == 400, response.content
     message = response.json()["errors"]["endpoint_url"][0]

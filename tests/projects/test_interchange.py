@@ -18,6 +18,8 @@ import uuid
 import pytest
 
 from apps.audit.models import AuditEntry
+from apps.clusters.models import Cluster
+from apps.clusters.services import cluster_refresh
 from apps.operations.models import Operation
 from apps.projects.models import Project, TeamPolicy
 from apps.swarm.services import NAMESPACE_LABEL
@@ -338,7 +340,7 @@ def test_adoption_is_refused_with_the_reason(api, team, lab_cluster, swarm, stac
 
 
 # ------------------------------------------------------------------------------------------------ pages
-def test_pages_list_stacks_adopt_one_and_offer_the_exports(api, team, lab_cluster, swarm, stacks):
+def test_pages_list_stacks_adopt_one_and_offer_the_exports(api, team, other_team, outsider, lab_cluster, swarm, stacks):
     name = new_name("pg", stacks)
     swarm.service_create(
         {
@@ -379,6 +381,13 @@ def test_pages_list_stacks_adopt_one_and_offer_the_exports(api, team, lab_cluste
     assert json.loads(dab.content)["Services"]["app"]["Args"] == ["sleep", "3600"]
     assert api.get(f"/projects/{project.pk}/export/?format=xml").status_code == 400
     assert f'data-stack="{name}"' not in api.get("/projects/stacks/").content.decode()
+    # the same swarm registered by another team: the stack is owned there too
+    other = Cluster.objects.create(name=f"same-{name}", team=other_team, endpoint_url=lab_cluster.endpoint_url)
+    cluster_refresh(other)
+    assert other.swarm_id == lab_cluster.swarm_id
+    outsider_stacks = api_client_for(outsider).get(f"/api/v1/clusters/{other.pk}/stacks/").json()["results"]
+    assert name not in [row["name"] for row in outsider_stacks]
+    assert api_client_for(outsider).get(f"/api/v1/clusters/{lab_cluster.pk}/stacks/").status_code == 404
 
     again = api.post("/projects/stacks/", {"cluster": lab_cluster.pk, "stack": name})
     assert again.status_code == 400

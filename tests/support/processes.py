@@ -84,15 +84,28 @@ def start_worker(env: dict, name: str = "w", concurrency: int = 1, queues: str |
     if queues:
         argv += ["-Q", queues]
     process = Process(f"worker-{name}", argv, env)
-    wait_for(lambda: "ready." in process.output() or not process.alive(), 60, what="the Celery worker to be ready")
-    if not process.alive():
-        raise AssertionError(f"the worker died at start:\n{process.output()[-3000:]}")
+    _started(process, lambda: "ready." in process.output(), 60, "the Celery worker to be ready", "the worker")
     return process
 
 
 def start_beat(env: dict) -> Process:
     schedule = tempfile.mktemp(prefix="davit-beat-")
     return Process("beat", [str(VENV_BIN / "celery"), "-A", "portal", "beat", "--schedule", schedule], env)
+
+
+def _started(process: Process, ready, timeout: float, what: str, who: str) -> None:
+    """Wait until `ready()`; a process that ends before that fails the test with the end of its output."""
+    wait_for(lambda: ready() or not process.alive(), timeout, what=what)
+    if not process.alive():
+        raise AssertionError(f"{who} died at start:\n{process.output()[-3000:]}")
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -114,17 +127,7 @@ def start_web(env: dict, port: int | None = None) -> tuple[Process, str]:
         "warning",
     ]
     process = Process("web", argv, env)
-
-    def answers():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return not process.alive()
-
-    wait_for(answers, 60, what="the web server to answer")
-    if not process.alive():
-        raise AssertionError(f"the web server died at start:\n{process.output()[-3000:]}")
+    _started(process, lambda: _answers(port), 60, "the web server to answer", "the web server")
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -146,13 +149,5 @@ def start_redis(port: int | None = None) -> tuple[Process, str]:
         folder,
     ]
     process = Process("redis", argv, dict(os.environ))
-
-    def answers():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return not process.alive()
-
-    wait_for(answers, 20, what="redis to answer")
+    _started(process, lambda: _answers(port), 20, "redis to answer", "redis")
     return process, f"redis://127.0.0.1:{port}/0"

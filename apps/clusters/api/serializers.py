@@ -27,14 +27,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "tls_ca",
             "tls_cert",
             "has_tls_key",
-            "reachable",
-            "swarm_id",
-            "node_count",
-            "manager_count",
-            "engine_version",
-            "manager_node_id",
-            "last_check",
-            "last_error",
+            *Cluster.FACTS,
             "created",
             "urls",
         ]
@@ -141,15 +134,12 @@ class RotateTokenSerializer(serializers.Serializer):
 
 
 class EngineSerializer(serializers.ModelSerializer):
-    tls = serializers.SerializerMethodField()
+    tls = serializers.BooleanField(source="uses_tls", read_only=True)
 
     class Meta:
         model = NodeEngine
         fields = ["id", "cluster", "node_id", "hostname", "endpoint_url", "tls", "tls_ca", "tls_cert", "created"]
         read_only_fields = fields
-
-    def get_tls(self, obj) -> bool:
-        return bool(obj.tls_ca or obj.tls_cert)
 
 
 class EngineRegisterSerializer(serializers.Serializer):
@@ -231,17 +221,6 @@ class JoinInfoSerializer(serializers.Serializer):
 class RotatedSerializer(serializers.Serializer):
     role = serializers.CharField()
     rotated = serializers.BooleanField()
-
-
-class StartedOperationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    url = serializers.CharField()
-    page_url = serializers.CharField()
-
-
-class OperationStartedSerializer(serializers.Serializer):
-    operation = StartedOperationSerializer()
 
 
 class SubnetSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import Action, require_any
 from apps.core.errors import ValidationFailed
-from apps.operations.responses import accepted
+from apps.operations.responses import OperationAcceptedSerializer, accepted
 
 from .. import selectors, services
 from . import serializers as s
@@ -181,7 +181,7 @@ class JoinView(APIView):
         cluster = _cluster(request, pk, Action.ADMIN)
         return Response(selectors.join_info(request.user, cluster))
 
-    @extend_schema(request=s.JoinSerializer, responses={202: s.OperationStartedSerializer})
+    @extend_schema(request=s.JoinSerializer, responses={202: OperationAcceptedSerializer})
     def post(self, request, pk):
         cluster = _cluster(request, pk, Action.ADMIN)
         data = _valid(s.JoinSerializer, request)
@@ -338,7 +338,7 @@ class ObjectRotateView(APIView):
     kind = "secret"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(request=s.ObjectRotateSerializer, responses={202: s.OperationStartedSerializer})
+    @extend_schema(request=s.ObjectRotateSerializer, responses={202: OperationAcceptedSerializer})
     def post(self, request, pk, obj_id):
         cluster = _cluster(request, pk, Action.OPERATE)
         data = _payload(_valid(s.ObjectRotateSerializer, request), self.kind)

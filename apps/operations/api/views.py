@@ -11,23 +11,9 @@ from apps.core.errors import ValidationFailed
 
 from .. import selectors, services
 from ..models import Operation
-from ..responses import accepted
+from ..responses import OperationAcceptedSerializer, accepted
 from .serializers import OperationDetailSerializer, OperationEventSerializer, OperationSerializer
 
-ACCEPTED = inline_serializer(
-    "OperationAccepted",
-    {
-        "operation": inline_serializer(
-            "OperationRef",
-            {
-                "id": serializers.IntegerField(),
-                "status": serializers.CharField(),
-                "url": serializers.URLField(),
-                "page_url": serializers.URLField(),
-            },
-        )
-    },
-)
 EVENTS = inline_serializer(
     "OperationEvents",
     {
@@ -80,14 +66,14 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
-    @extend_schema(request=None, responses={202: ACCEPTED})
+    @extend_schema(request=None, responses={202: OperationAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None, format=None):
         op = selectors.operation_get(request.user, pk, Action.OPERATE)
         op = services.operation_cancel(request.user, op)
         return accepted(op, request)
 
-    @extend_schema(request=None, responses={202: ACCEPTED})
+    @extend_schema(request=None, responses={202: OperationAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None, format=None):
         op = selectors.operation_get(request.user, pk, Action.OPERATE)

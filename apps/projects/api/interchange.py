@@ -97,7 +97,7 @@ class ExportView(APIView):
     def get(self, request, pk):
         project = selectors.project_get(request.user, pk)
         fmt = request.query_params.get("format") or "compose"
-        revision = interchange._export_revision(project, request.query_params.get("revision"))
+        revision = interchange.export_revision(project, request.query_params.get("revision"))
         text = interchange.exports(project, revision, fmt)
         content_type = "application/json" if fmt == "dab" else "application/x-yaml"
         response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
