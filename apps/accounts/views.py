@@ -22,6 +22,21 @@ from .permissions import Action, can, is_superuser, require_superuser, role_of
 USER_ERRORS = (ValidationFailed, Conflict)
 
 
+def _apply(request, form, invalid: str, work, success) -> tuple[bool, object]:
+    """One write from a POSTed form, told as a message: `invalid` for a form that does not validate, the sentence of
+    a refusal, or `success(result)`. Returns (done, result of `work(cleaned_data)`)."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return False, None
+    try:
+        result = work(form.cleaned_data)
+    except USER_ERRORS as exc:
+        messages.error(request, exc.message)
+        return False, None
+    messages.success(request, success(result))
+    return True, result
+
+
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -105,18 +120,14 @@ def teams(request):
 @require_POST
 def team_create(request):
     require_superuser(request.user, "create a team")
-    form = TeamForm(request.POST)
-    if form.is_valid():
-        try:
-            team = services.team_create(request.user, **form.cleaned_data)
-        except USER_ERRORS as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Team %(name)s created.") % {"name": team.name})
-            return redirect(team)
-    else:
-        messages.error(request, _("A team needs a name of at most 100 characters."))
-    return redirect("accounts:teams")
+    done, team = _apply(
+        request,
+        TeamForm(request.POST),
+        _("A team needs a name of at most 100 characters."),
+        lambda data: services.team_create(request.user, **data),
+        lambda team: _("Team %(name)s created.") % {"name": team.name},
+    )
+    return redirect(team) if done else redirect("accounts:teams")
 
 
 @login_required
@@ -143,16 +154,13 @@ def team_detail(request, pk):
 @require_POST
 def team_update(request, pk):
     team = selectors.team_get(request.user, pk, Action.ADMIN)
-    form = TeamForm(request.POST)
-    if form.is_valid():
-        try:
-            services.team_update(request.user, team, **form.cleaned_data)
-        except USER_ERRORS as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Team saved."))
-    else:
-        messages.error(request, _("A team needs a name of at most 100 characters."))
+    _apply(
+        request,
+        TeamForm(request.POST),
+        _("A team needs a name of at most 100 characters."),
+        lambda data: services.team_update(request.user, team, **data),
+        lambda result: _("Team saved."),
+    )
     return redirect("accounts:team-detail", pk=team.pk)
 
 
@@ -160,19 +168,13 @@ def team_update(request, pk):
 @require_POST
 def member_add(request, team_pk):
     team = selectors.team_get(request.user, team_pk, Action.ADMIN)
-    form = MemberAddForm(request.POST)
-    if form.is_valid():
-        try:
-            membership = services.member_add(request.user, team, **form.cleaned_data)
-        except USER_ERRORS as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("%(user)s added as %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
-            )
-    else:
-        messages.error(request, _("Give a username and a role."))
+    _apply(
+        request,
+        MemberAddForm(request.POST),
+        _("Give a username and a role."),
+        lambda data: services.member_add(request.user, team, **data),
+        lambda added: _("%(user)s added as %(role)s.") % {"user": added.user, "role": added.get_role_display()},
+    )
     return redirect("accounts:team-detail", pk=team.pk)
 
 
@@ -183,18 +185,13 @@ def member_change(request, team_pk, pk):
     form = MemberRoleForm(request.POST, prefix=f"m{membership.pk}")
     if not form.is_valid():
         form = MemberRoleForm(request.POST)
-    if form.is_valid():
-        try:
-            membership = services.member_change(request.user, membership, role=form.cleaned_data["role"])
-        except USER_ERRORS as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("%(user)s is now %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
-            )
-    else:
-        messages.error(request, _("Choose a role: viewer, operator or admin."))
+    _apply(
+        request,
+        form,
+        _("Choose a role: viewer, operator or admin."),
+        lambda data: services.member_change(request.user, membership, role=data["role"]),
+        lambda changed: _("%(user)s is now %(role)s.") % {"user": changed.user, "role": changed.get_role_display()},
+    )
     return redirect("accounts:team-detail", pk=membership.team_id)
 
 

@@ -33,6 +33,19 @@ def _remove_retrying(ctx, remove, ident: str, what: str, deadline: float) -> boo
             time.sleep(POLL)
 
 
+def _networks_left(client, label: dict) -> list[str]:
+    """Networks of the stack still there. Engine 20.10 can keep listing a removed network (seen after jobs)
+    while inspecting it answers "not found": such a ghost counts as gone."""
+    left = []
+    for network in client.network_list(labels=label):
+        try:
+            client.network_inspect(network["Id"])
+        except ObjectNotFound:
+            continue
+        left.append(network["Id"])
+    return left
+
+
 def _wait_tasks_gone(ctx, client, service_ids: list[str], deadline: float) -> None:
     if not service_ids:
         return
@@ -126,7 +139,7 @@ def run(ctx) -> dict:
             ctx.event(f"Removing {word} {name}", data={word: name, "action": "remove"})
             if _remove_retrying(ctx, remove, ident, f"The {word} {name}", deadline):
                 result[kind].append(name)
-    while client.network_list(labels=label):  # overlay networks go asynchronously
+    while _networks_left(client, label):  # overlay networks go asynchronously
         if time.monotonic() > deadline:
             raise OperationFailed(f"The networks of stack {namespace} were still there after {int(WAIT_SECONDS)} s.")
         time.sleep(POLL)

@@ -705,14 +705,11 @@ def drift_accept(actor, project: Project, message: str = "") -> Revision:
 
 
 def _compose_of(project: Project, specs: dict, deployed: Revision) -> str:
-    """A Compose file for specs that came from the swarm, when the exporter exists; otherwise empty (the
-    stored specs stay the truth of the revision)."""
+    """A Compose file for specs that came from the swarm (the stored specs stay the truth of the revision)."""
+    from apps.swarm.export import compose_from_specs
+
     try:
-        from apps.swarm.compose.export import to_compose  # type: ignore[import-not-found]
-    except ImportError:
-        return ""
-    try:
-        return to_compose(specs, namespace=project.namespace)
+        return compose_from_specs(specs, project.namespace)
     except Exception:  # an exporter failure must not lose the live state
         logger.exception("exporting project %s to Compose failed", project.pk)
         return ""

@@ -120,6 +120,11 @@ class SwarmClient(ServicesMixin, NodesMixin, ResourcesMixin, ImagesMixin):
             )
         return docker.DockerClient(base_url=url, tls=tls, timeout=self.endpoint.timeout, version="auto")
 
+    @property
+    def api_version(self) -> str:
+        """The Engine API version negotiated with this engine (e.g. "1.41")."""
+        return self.api.api_version
+
     def close(self) -> None:
         with self._lock:
             if self._docker is not None:

@@ -203,8 +203,9 @@ class ResourcesMixin:
         with self.translate(f"Reading secret {secret}"):
             return request(self, "GET", "/secrets/{0}", secret)
 
-    def secret_create(self, name: str, data: bytes, *, labels: dict | None = None) -> str:
-        body = {"Name": name, "Labels": labels or {}, "Data": base64.b64encode(data).decode()}
+    def secret_create(self, name: str, data: bytes, *, labels: dict | None = None, extra: dict | None = None) -> str:
+        """`extra` carries Driver / Templating bodies as the Engine API takes them."""
+        body = {"Name": name, "Labels": labels or {}, "Data": base64.b64encode(data).decode(), **(extra or {})}
         with self.translate(f"Creating secret {name}"):
             return request(self, "POST", "/secrets/create", body=body)["ID"]
 
@@ -221,8 +222,9 @@ class ResourcesMixin:
         with self.translate(f"Reading config {config}"):
             return request(self, "GET", "/configs/{0}", config)
 
-    def config_create(self, name: str, data: bytes, *, labels: dict | None = None) -> str:
-        body = {"Name": name, "Labels": labels or {}, "Data": base64.b64encode(data).decode()}
+    def config_create(self, name: str, data: bytes, *, labels: dict | None = None, extra: dict | None = None) -> str:
+        """`extra` carries Driver / Templating bodies as the Engine API takes them."""
+        body = {"Name": name, "Labels": labels or {}, "Data": base64.b64encode(data).decode(), **(extra or {})}
         with self.translate(f"Creating config {name}"):
             return request(self, "POST", "/configs/create", body=body)["ID"]
 

@@ -216,7 +216,7 @@ def run(ctx) -> dict:
             stored = (current["Spec"].get("TaskTemplate") or {}).get("ForceUpdate") or 0
             if (template.get("ForceUpdate") or 0) < stored:
                 template["ForceUpdate"] = stored
-            changes = changes_between(current["Spec"], spec, lookups)
+            changes = changes_between(current["Spec"], spec, lookups, api_version=client.api_version)
             if changes:
                 ctx.event(
                     f"Updating service {name}: {'; '.join(changes)}",
@@ -318,11 +318,14 @@ def _prune_resources(ctx, client, p: dict, stack_label: dict) -> str:
 QUIET_FIELDS = {"Env", "Secrets", "Configs", "Labels", "Args", "Command", "Test", "Hosts"}
 
 
-def changes_between(stored: dict, desired: dict, lookups: dict | None = None) -> list[str]:
+def changes_between(
+    stored: dict, desired: dict, lookups: dict | None = None, *, api_version: str | None = None
+) -> list[str]:
     """What an update would change, one readable item per field (values of environment, labels, commands
     and secret references are not repeated: only that they changed). Empty: nothing to send."""
     lookups = lookups or {}
-    changes = spec_changes(normalize(stored, **lookups), normalize(desired, **lookups))
+    # fields the engine's API version does not know are dropped by it, so they are no change
+    changes = spec_changes(normalize(stored, **lookups), normalize(desired, api_version=api_version, **lookups))
     described = []
     for change in changes:
         path = change.split(": ", 1)[0]
@@ -407,6 +410,11 @@ def _decode(data, what: str) -> bytes:
         raise OperationFailed(f"The data of {what} is not valid base64.")
 
 
+def _object_extra(body: dict) -> dict:
+    """The parts of a secret or config body besides name, labels and data (driver, templating), as given."""
+    return {key: body[key] for key in ("Driver", "Templating") if body.get(key)}
+
+
 def _secrets(ctx, client, p: dict, stack_label: dict) -> dict[str, str]:
     wanted = set(p["secrets"]) | set(p["external_secrets"])
     if not wanted:
@@ -428,7 +436,9 @@ def _secrets(ctx, client, p: dict, stack_label: dict) -> dict[str, str]:
             raise OperationFailed(f"The data of secret {secret_name} was not given; it cannot be created.")
         data = _decode(data_of.get(name, data_of.get(secret_name)), f"secret {secret_name}")
         ctx.event(f"Creating secret {secret_name}", data={"secret_name": secret_name, "action": "create"})
-        ids[name] = client.secret_create(secret_name, data, labels={**(body.get("Labels") or {}), **stack_label})
+        ids[name] = client.secret_create(
+            secret_name, data, labels={**(body.get("Labels") or {}), **stack_label}, extra=_object_extra(body)
+        )
         ctx.result["secrets_created"].append(secret_name)
     return ids
 
@@ -452,7 +462,9 @@ def _configs(ctx, client, p: dict, stack_label: dict) -> dict[str, str]:
         sealed_data = ((ctx.sealed or {}).get("configs") or {}).get(name)  # config files may hold secrets too
         data = _decode(sealed_data or body.get("Data"), f"config {config_name}")
         ctx.event(f"Creating config {config_name}", data={"config_name": config_name, "action": "create"})
-        ids[name] = client.config_create(config_name, data, labels={**(body.get("Labels") or {}), **stack_label})
+        ids[name] = client.config_create(
+            config_name, data, labels={**(body.get("Labels") or {}), **stack_label}, extra=_object_extra(body)
+        )
         ctx.result["configs_created"].append(config_name)
     return ids
 
