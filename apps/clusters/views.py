@@ -407,7 +407,9 @@ def objects(request, pk, kind):
     done, _result, status = _submit(request, form, create)
     if done:
         messages.success(
-            request, _("%(kind)s %(name)s created.") % {"kind": kind.capitalize(), "name": form.cleaned_data["name"]}
+            request,
+            _("%(kind)s %(name)s created.")
+            % {"kind": _("Secret") if kind == "secret" else _("Config"), "name": form.cleaned_data["name"]},
         )
         return redirect(f"clusters:{kind}s", cluster.pk)
     rows, error = _live(lambda: selectors.object_rows(cluster, kind))
@@ -431,7 +433,7 @@ def object_remove(request, pk, kind, obj_id):
         request,
         reverse(f"clusters:{kind}s", args=[cluster.pk]),
         lambda: services.object_remove(request.user, cluster, kind, obj_id),
-        _("%(kind)s removed.") % {"kind": kind.capitalize()},
+        _("%(kind)s removed.") % {"kind": _("Secret") if kind == "secret" else _("Config")},
     )
 
 

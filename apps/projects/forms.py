@@ -51,7 +51,7 @@ class ComposeFields(forms.Form):
         required=False,
         strip=False,
         help_text=_("One NAME=value per line; they take the place of the shell's environment in ${NAME}."),
-        widget=forms.Textarea(attrs={"class": "code", "rows": 4, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"class": "code short", "rows": 4, "spellcheck": "false"}),
     )
     files = MultipleFileField(
         label=_("Files"),
