@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -17,6 +18,7 @@ from apps.accounts.models import Membership, Role, Team
 from apps.clusters.models import Cluster
 from apps.swarm.client import SwarmClient
 from apps.swarm.endpoint import Endpoint
+from tests.support.processes import start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,9 +128,8 @@ def lab_cluster(team, lab) -> Cluster:
     return cluster_refresh(cluster)
 
 
-@pytest.fixture
-def subprocess_env(transactional_db, lab) -> dict[str, str]:
-    """Environment for processes a test starts (worker, web) so they use this test's database and Redis."""
+def process_env(lab: dict[str, str]) -> dict[str, str]:
+    """Environment for processes a test starts (worker, web) so they use the test database and this run's Redis."""
     db = settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(lab)
@@ -137,3 +138,26 @@ def subprocess_env(transactional_db, lab) -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+@pytest.fixture
+def subprocess_env(transactional_db, lab) -> dict[str, str]:
+    """Environment for processes a test starts (worker, web) so they use this test's database and Redis."""
+    return process_env(lab)
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], name: str):
+    """A Celery worker started on `env`, stopped (by its pid) when the block ends."""
+    process = start_worker(env, name=name)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def worker(subprocess_env, request):
+    """A Celery worker on this test's database and Redis (named after the test module), stopped after the test."""
+    with celery_worker(subprocess_env, name=request.module.__name__.rpartition(".")[2]) as process:
+        yield process

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.accounts.permissions import Action, require
 from apps.audit.services import record
@@ -31,7 +31,7 @@ from apps.swarm.export import (
 from . import policy, validation
 from .interchange_selectors import live_stack, owned_stacks
 from .models import Origin, Project, Revision
-from .services import _check_specs_shape, _cluster_for, _revision_summary, _store_revision, _team
+from .services import _check_specs_shape, _cluster_for, _new_project, _revision_summary, _store_revision, _team
 
 FORMATS = ("compose", "dab")
 
@@ -44,18 +44,6 @@ class BundleInvalid(ValidationFailed):
     def __init__(self, error: BundleError):
         self.bundle_error = error
         super().__init__(str(error), field="bundle", errors={"bundle": [str(error)]})
-
-
-def _new_project(actor, team, cluster, name: str, description: str) -> Project:
-    """Inside the caller's transaction: the project row, or Conflict when the cluster has one of that name."""
-    require(actor, team, Action.OPERATE, "this team")
-    if Project.objects.filter(cluster=cluster, name=name).exists():
-        raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
-    try:
-        with transaction.atomic():
-            return Project.objects.create(name=name, team=team, cluster=cluster, variables={}, description=description)
-    except IntegrityError:
-        raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
 
 
 # ------------------------------------------------------------------------------------------------ bundle
@@ -77,7 +65,7 @@ def project_import_bundle(actor, team, cluster, name, bundle_json, message="") -
     policy.enforce(team, specs)
     source = bundle_json if isinstance(bundle_json, str) else bundle_text(bundle)
     with transaction.atomic():
-        project = _new_project(actor, team, cluster, name, "")
+        project = _new_project(actor, team, cluster, name)
         _check_specs_shape(project, specs)
         revision = _store_revision(
             actor,
@@ -159,7 +147,7 @@ def project_adopt(actor, team, cluster, stack_name, name=None, message="") -> Pr
         warnings.append(f"No Compose file could be reconstructed: {exc.message}")
     files = _text_files(live.specs, stack_name, live.data)
     with transaction.atomic():
-        project = _new_project(actor, team, cluster, stack_name, f"Adopted from cluster {cluster.name}")
+        project = _new_project(actor, team, cluster, stack_name, description=f"Adopted from cluster {cluster.name}")
         _check_specs_shape(project, live.specs)
         revision = _store_revision(
             actor,

@@ -17,6 +17,7 @@ from apps.accounts.permissions import Action, require
 from apps.clusters.models import Cluster
 from apps.clusters.swarm import swarm_for
 from apps.core.errors import NotFound
+from apps.swarm.export import empty_specs
 from apps.swarm.services import NAMESPACE_LABEL, desired_replicas, service_mode
 
 from .models import Project, validate_stack_name
@@ -157,17 +158,7 @@ def live_stack(cluster: Cluster, namespace: str) -> LiveStack | None:
 
     live = LiveStack(
         namespace=namespace,
-        specs={
-            "namespace": namespace,
-            "services": {},
-            "networks": {},
-            "secrets": {},
-            "configs": {},
-            "volumes": {},
-            "external_networks": [],
-            "external_secrets": [],
-            "external_configs": [],
-        },
+        specs=empty_specs(namespace),
         data={"secrets": {}, "configs": {}},
     )
     specs = live.specs

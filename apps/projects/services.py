@@ -23,6 +23,7 @@ from apps.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from apps.swarm import policy as swarm_policy
 from apps.swarm.compose import ComposeError, StackPlan, load_stack
 from apps.swarm.errors import SwarmError
+from apps.swarm.export import plan_specs
 
 from . import policy, validation
 from .models import Origin, Project, Revision, TeamPolicy
@@ -59,24 +60,11 @@ class Loaded:
 
 def specs_of(plan: StackPlan) -> tuple[dict, dict]:
     """The stored form of a plan (secret and config bodies without Data) and the data apart (sealed)."""
-    secrets = {name: {k: v for k, v in body.items() if k != "Data"} for name, body in plan.secrets.items()}
-    configs = {name: {k: v for k, v in body.items() if k != "Data"} for name, body in plan.configs.items()}
-    specs = {
-        "namespace": plan.namespace,
-        "services": copy.deepcopy(plan.services),
-        "networks": copy.deepcopy(plan.networks),
-        "secrets": secrets,
-        "configs": configs,
-        "volumes": copy.deepcopy(plan.volumes),
-        "external_networks": list(plan.external_networks),
-        "external_secrets": list(plan.external_secrets),
-        "external_configs": list(plan.external_configs),
-    }
     data = {
         "secrets": {name: body["Data"] for name, body in plan.secrets.items() if body.get("Data")},
         "configs": {name: body["Data"] for name, body in plan.configs.items() if body.get("Data")},
     }
-    return specs, data
+    return plan_specs(plan), data
 
 
 def load_compose(namespace: str, compose, files=None, variables=None) -> Loaded:
@@ -119,7 +107,7 @@ def _check_stack_free(cluster: Cluster, name: str) -> None:
     """A new project must not take over a stack someone else runs under that name (adopt it instead).
     One service list; an unreachable cluster does not block the creation (nothing is deployed yet)."""
     if Project.objects.filter(cluster=cluster, name=name).exists():
-        raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+        raise _name_taken(cluster, name)
     from apps.clusters.swarm import swarm_for
     from apps.swarm.services import NAMESPACE_LABEL
 
@@ -133,6 +121,25 @@ def _check_stack_free(cluster: Cluster, name: str) -> None:
             "project owns it; adopt it or choose another name",
             field="name",
         )
+
+
+def _name_taken(cluster: Cluster, name: str) -> Conflict:
+    return Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+
+
+def _new_project(actor, team: Team, cluster: Cluster, name: str, *, variables=None, description="") -> Project:
+    """Inside the caller's transaction, the role checked again: the project row, or Conflict when the cluster has
+    one of that name."""
+    require(actor, team, Action.OPERATE, "this team")
+    if Project.objects.filter(cluster=cluster, name=name).exists():
+        raise _name_taken(cluster, name)
+    try:
+        with transaction.atomic():
+            return Project.objects.create(
+                name=name, team=team, cluster=cluster, variables=variables or {}, description=description or ""
+            )
+    except IntegrityError:
+        raise _name_taken(cluster, name)
 
 
 def _lock_project(project: Project) -> Project:
@@ -210,16 +217,7 @@ def project_create(
     files, variables = validation.files(files), validation.variables(variables)
     _check_stack_free(cluster, name)
     with transaction.atomic():
-        require(actor, team, Action.OPERATE, "this team")
-        if Project.objects.filter(cluster=cluster, name=name).exists():
-            raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
-        try:
-            with transaction.atomic():
-                project = Project.objects.create(
-                    name=name, team=team, cluster=cluster, variables=variables, description=description or ""
-                )
-        except IntegrityError:
-            raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+        project = _new_project(actor, team, cluster, name, variables=variables, description=description)
         revision = _store_revision(
             actor,
             project,
@@ -275,14 +273,7 @@ def project_create_from_specs(
     if not deployed:
         _check_stack_free(cluster, name)
     with transaction.atomic():
-        require(actor, team, Action.OPERATE, "this team")
-        try:
-            with transaction.atomic():
-                project = Project.objects.create(
-                    name=name, team=team, cluster=cluster, variables=variables, description=description or ""
-                )
-        except IntegrityError:
-            raise Conflict(f"a project named {name!r} already exists on cluster {cluster.name}", field="name")
+        project = _new_project(actor, team, cluster, name, variables=variables, description=description)
         revision = _store_revision(
             actor,
             project,

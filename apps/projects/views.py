@@ -8,10 +8,7 @@ sentence in place of the section.
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,29 +17,14 @@ from apps.accounts.models import Team
 from apps.accounts.permissions import Action, can, require, require_any, teams_for
 from apps.clusters.models import Cluster
 from apps.core.errors import DavitError, NotFound
+from apps.core.pages import error_message as _message
+from apps.core.pages import error_pages
 from apps.swarm.errors import SwarmError
 
 from . import diffing, forms, selectors, services, validation
 from .models import TeamPolicy
 
-
-def _message(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc)
-
-
-def page(view):
-    """Render Davit and swarm errors as a page with their sentence and status (404, 403, 409, 503...)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except (DavitError, SwarmError) as exc:
-            status = getattr(exc, "status", 400)
-            context = {"message": _message(exc), "code": getattr(exc, "code", ""), "status": status}
-            return render(request, "core/error.html", context, status=status)
-
-    return login_required(wrapper)
+page = error_pages()
 
 
 def _roles(user, project) -> dict:
@@ -89,37 +71,46 @@ def project_list(request):
     return render(request, "projects/list.html", {"projects": projects, "can_create": can_create})
 
 
+def _editor(request, form, save, context: dict):
+    """The Compose editor: a valid POST calls `save(cleaned_data)` -> (project, sentence) and goes to the project;
+    a refused save shows its error at its field (and, for Compose, at its line) with status 400."""
+    extra: dict = {}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                project, text = save(form.cleaned_data)
+            except DavitError as exc:
+                _form_error(form, exc)
+                extra = _editor_context(form, exc)
+            else:
+                messages.success(request, text)
+                return redirect("projects:detail", project.pk)
+        status = 400
+    return render(request, "projects/editor.html", {"form": form, **context, **extra}, status=status)
+
+
 @page
 def project_create(request):
     require_any(request.user, Action.OPERATE, "create a project")
     teams = teams_for(request.user, Action.OPERATE)
     clusters = Cluster.objects.filter(team__in=teams).order_by("name")
     form = forms.ProjectForm(request.POST or None, request.FILES or None, teams=teams, clusters=clusters)
-    extra: dict = {}
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                project = services.project_create(
-                    request.user,
-                    data["team"],
-                    data["cluster"],
-                    data["name"],
-                    data["compose"],
-                    data["files"],
-                    validation.parse_env_text(data["variables"]),
-                    data["message"],
-                )
-            except DavitError as exc:
-                _form_error(form, exc)
-                extra = _editor_context(form, exc)
-            else:
-                messages.success(request, _("Project %(name)s created with revision 1.") % {"name": project.name})
-                return redirect("projects:detail", project.pk)
-        status = 400
-    context = {"form": form, "title": _("New project"), **extra}
-    return render(request, "projects/editor.html", context, status=status)
+
+    def save(data):
+        project = services.project_create(
+            request.user,
+            data["team"],
+            data["cluster"],
+            data["name"],
+            data["compose"],
+            data["files"],
+            validation.parse_env_text(data["variables"]),
+            data["message"],
+        )
+        return project, _("Project %(name)s created with revision 1.") % {"name": project.name}
+
+    return _editor(request, form, save, {"title": _("New project")})
 
 
 # ------------------------------------------------------------------------------------------------ project
@@ -158,37 +149,22 @@ def project_revise(request, pk):
         "keep_files": True,
     }
     form = forms.RevisionForm(request.POST or None, request.FILES or None, initial=initial)
-    extra: dict = {}
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            files = dict(latest.files) if (latest and data["keep_files"]) else {}
-            files.update(data["files"])
-            try:
-                revision = services.revision_create(
-                    request.user,
-                    project,
-                    data["compose"],
-                    files,
-                    validation.parse_env_text(data["variables"]),
-                    data["message"],
-                )
-            except DavitError as exc:
-                _form_error(form, exc)
-                extra = _editor_context(form, exc)
-            else:
-                messages.success(request, _("Revision %(number)d saved.") % {"number": revision.number})
-                return redirect("projects:detail", project.pk)
-        status = 400
-    context = {
-        "form": form,
-        "project": project,
-        "latest": latest,
-        "title": _("Edit %(name)s") % {"name": project.name},
-        **extra,
-    }
-    return render(request, "projects/editor.html", context, status=status)
+
+    def save(data):
+        files = dict(latest.files) if (latest and data["keep_files"]) else {}
+        files.update(data["files"])
+        revision = services.revision_create(
+            request.user,
+            project,
+            data["compose"],
+            files,
+            validation.parse_env_text(data["variables"]),
+            data["message"],
+        )
+        return project, _("Revision %(number)d saved.") % {"number": revision.number}
+
+    context = {"project": project, "latest": latest, "title": _("Edit %(name)s") % {"name": project.name}}
+    return _editor(request, form, save, context)
 
 
 @page

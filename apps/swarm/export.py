@@ -838,15 +838,9 @@ def parse_bundle(text) -> dict:
     return {"Version": BUNDLE_VERSION, "Services": checked}
 
 
-def specs_from_bundle(bundle, namespace: str) -> dict:
-    """The stack a bundle describes, as Docker 1.12's `docker deploy` created it, in the stored form.
-
-    Each service becomes NAMESPACE_name with the bundle's labels as service labels, Image/Command/Args/Env/
-    WorkingDir/User in the container, its ports published on auto-assigned ports, and an alias of its name on
-    each of its networks NAMESPACE_net (overlay). Today's stack labels (namespace on services, containers and
-    networks; the image as written) are added, so a deploy and a later `docker stack deploy` agree."""
-    bundle = parse_bundle(bundle)
-    specs: dict = {
+def empty_specs(namespace: str) -> dict:
+    """A stack with nothing in it, in the stored form (what a conversion fills in)."""
+    return {
         "namespace": namespace,
         "services": {},
         "networks": {},
@@ -857,6 +851,17 @@ def specs_from_bundle(bundle, namespace: str) -> dict:
         "external_secrets": [],
         "external_configs": [],
     }
+
+
+def specs_from_bundle(bundle, namespace: str) -> dict:
+    """The stack a bundle describes, as Docker 1.12's `docker deploy` created it, in the stored form.
+
+    Each service becomes NAMESPACE_name with the bundle's labels as service labels, Image/Command/Args/Env/
+    WorkingDir/User in the container, its ports published on auto-assigned ports, and an alias of its name on
+    each of its networks NAMESPACE_net (overlay). Today's stack labels (namespace on services, containers and
+    networks; the image as written) are added, so a deploy and a later `docker stack deploy` agree."""
+    bundle = parse_bundle(bundle)
+    specs = empty_specs(namespace)
     for key, service in sorted(bundle["Services"].items()):
         full = f"{namespace}_{key}"
         if len(full) > 63:

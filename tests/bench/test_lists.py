@@ -63,8 +63,11 @@ def _report(title: str, cli_ms: float, davit_ms: float, extra: str = "") -> None
 
 
 def test_bench_service_list(client, admin_user, lab_cluster, bench_stack, lab):
+    from apps.projects.interchange import project_adopt
+
     env = dict(os.environ, DOCKER_HOST=lab["DOCKER_HOST"])
     client.force_login(admin_user)
+    project_adopt(admin_user, lab_cluster.team, lab_cluster, bench_stack)  # the page lists projects' services
 
     def cli():
         subprocess.run([DOCKER, "service", "ls"], env=env, check=True, capture_output=True)

@@ -18,13 +18,11 @@ Images are not pulled (--resolve-image never on both sides; tasks may not start)
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from apps.accounts.models import Membership, Role
 from apps.clusters.models import Cluster
@@ -33,10 +31,8 @@ from apps.operations.models import Operation
 from apps.projects import services as projects
 from apps.projects.models import TeamPolicy
 from apps.swarm.compose import ComposeError, load_stack
-from apps.swarm.errors import ObjectNotFound, SwarmError
-from tests.conftest import lab_env, make_user
-from tests.support.processes import start_worker
-from tests.support.stacks import wait_finished
+from tests.conftest import celery_worker, make_user, process_env
+from tests.support.stacks import remove_retrying, wait_finished
 
 from .stackspecs import (
     case_folders,
@@ -60,18 +56,10 @@ def cases() -> list:
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_setup):
+def worker(django_db_setup, lab):
     """One Celery worker for the module, on the test database and this run's Redis."""
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    env.update(lab_env())
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env["REDIS_URL"] = settings.REDIS_URL
-    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    env["PYTHONUNBUFFERED"] = "1"
-    process = start_worker(env, name="conformance")
-    yield process
-    process.stop()
+    with celery_worker(process_env(lab), name="conformance") as process:
+        yield process
 
 
 @pytest.fixture
@@ -137,20 +125,6 @@ def _remove_stack(swarm, namespace: str, docker_host: str, leftovers: list) -> N
     leftovers.append(("stack", namespace))
 
 
-def _remove_network(swarm, name: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            swarm.network_remove(name)
-            return
-        except ObjectNotFound:
-            return
-        except SwarmError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)  # still used by tasks of a removed stack that are stopping
-
-
 @pytest.fixture(scope="module")
 def leftovers(swarm):
     """Stacks and external networks the cases removed or made: at the end of the module, every one is gone."""
@@ -161,7 +135,7 @@ def leftovers(swarm):
             purge_stack(swarm, name)
     for kind, name in items:
         if kind == "network":
-            _remove_network(swarm, name)
+            remove_retrying(swarm.network_remove, name, time.monotonic() + 60)
 
 
 @pytest.mark.parametrize("case", cases())

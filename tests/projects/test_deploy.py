@@ -11,7 +11,6 @@ from apps.projects.models import Project
 from apps.projects.selectors import project_drift
 from apps.swarm.errors import ObjectNotFound, SwarmError
 from apps.swarm.services import NAMESPACE_LABEL
-from tests.support.processes import start_worker
 from tests.support.stacks import remove_stack, wait_finished, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,13 +57,6 @@ configs:
 """
 
 TOKEN = "token-value-never-shown"
-
-
-@pytest.fixture
-def worker(subprocess_env):
-    process = start_worker(subprocess_env, name="projects")
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from apps.swarm.services import NAMESPACE_LABEL
 from apps.swarm.specs import normalize
 from tests.conftest import api_client_for, member
 from tests.integration.stackspecs import differences, purge_stack, snapshot, stack_deploy
-from tests.support.processes import start_worker
 from tests.support.stacks import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,13 +91,6 @@ services:
     volumes: ["/tmp:/host-tmp:ro"]
     deploy: {replicas: 0}
 """
-
-
-@pytest.fixture
-def worker(subprocess_env):
-    process = start_worker(subprocess_env, name="interchange")
-    yield process
-    process.stop()
 
 
 @pytest.fixture

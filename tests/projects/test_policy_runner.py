@@ -9,7 +9,6 @@ import pytest
 from apps.operations.models import Operation
 from apps.operations.services import operation_start
 from apps.swarm.services import NAMESPACE_LABEL
-from tests.support.processes import start_worker
 from tests.support.stacks import remove_stack, service_spec, wait_finished, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,13 +25,6 @@ services:
       restart_policy: {delay: 1s}
       placement: {constraints: [node.role == manager]}
 """
-
-
-@pytest.fixture
-def worker(subprocess_env):
-    process = start_worker(subprocess_env, name="policy-runner")
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -133,11 +133,12 @@ def remove_stack(swarm, namespace: str, timeout: float = 60.0) -> None:
     ):
         for obj in listing(labels=label):
             obj_id = obj.get("ID") or obj.get("Id")
-            _remove_retrying(remove, obj_id, deadline)
+            remove_retrying(remove, obj_id, deadline)
     wait_until(lambda: not swarm.network_list(labels=label), max(deadline - time.monotonic(), 5), what="networks gone")
 
 
-def _remove_retrying(remove, obj_id: str, deadline: float) -> None:
+def remove_retrying(remove, obj_id: str, deadline: float) -> None:
+    """`remove(obj_id)` until it is gone; a swarm error (still in use by stopping tasks) is retried until `deadline`."""
     while True:
         try:
             remove(obj_id)

@@ -12,16 +12,16 @@ from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import Action, require_any
 
 from .. import interchange, interchange_selectors, selectors
 from . import serializers as s
+from .views import project_created
 
 
 class BundleImportSerializer(serializers.Serializer):
@@ -40,12 +40,6 @@ class AdoptSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-def _created(project) -> Response:
-    body = s.ProjectSerializer(project).data
-    body["revision"] = s.RevisionSerializer(project.latest_revision()).data
-    return Response(body, status=status.HTTP_201_CREATED)
-
-
 class BundleImportView(APIView):
     """A project from a Docker 1.12 bundle (.dab): revision 1 holds its services; nothing is deployed yet."""
 
@@ -58,7 +52,7 @@ class BundleImportView(APIView):
         project = interchange.project_import_bundle(
             request.user, data["team"], data["cluster"], data["name"], data["bundle"], data["message"]
         )
-        return _created(project)
+        return project_created(project)
 
 
 class AdoptView(APIView):
@@ -73,7 +67,7 @@ class AdoptView(APIView):
         project = interchange.project_adopt(
             request.user, data["team"], data["cluster"], data["stack"], data["name"] or None, data["message"]
         )
-        return _created(project)
+        return project_created(project)
 
 
 class ExportView(APIView):

@@ -6,6 +6,8 @@ Files uploaded with a revision may hold secrets: only their names are ever retur
 from django.urls import reverse
 from rest_framework import serializers
 
+from apps.operations.responses import OperationAcceptedSerializer
+
 from ..models import Project, Revision, TeamPolicy
 from ..services import RESOLVE_MODES
 
@@ -122,6 +124,12 @@ class DeploySerializer(serializers.Serializer):
 
 class RollbackSerializer(serializers.Serializer):
     revision = serializers.IntegerField(min_value=1)
+
+
+class RollbackAcceptedSerializer(OperationAcceptedSerializer):
+    """What a rollback answers: the operation and the new revision it deploys (documentation only)."""
+
+    revision = RevisionSerializer()
 
 
 class RemoveSerializer(serializers.Serializer):

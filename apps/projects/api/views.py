@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import Team
 from apps.accounts.permissions import Action, require, require_any
 from apps.core.errors import NotFound, ValidationFailed
-from apps.operations.responses import accepted
+from apps.operations.responses import OperationAcceptedSerializer, accepted
 
 from .. import selectors, services
 from . import serializers as s
@@ -24,6 +24,13 @@ from . import serializers as s
 
 def _project(request, pk, action: Action = Action.VIEW):
     return selectors.project_get(request.user, pk, action)
+
+
+def project_created(project) -> Response:
+    """201 with the new project and its revision 1 (create, bundle import, adoption)."""
+    body = s.ProjectSerializer(project).data
+    body["revision"] = s.RevisionSerializer(project.latest_revision()).data
+    return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ProjectViewSet(viewsets.GenericViewSet):
@@ -67,15 +74,12 @@ class ProjectViewSet(viewsets.GenericViewSet):
             data.get("message", ""),
             description=data.get("description", ""),
         )
-        revision = project.latest_revision()
-        body = s.ProjectSerializer(project).data
-        body["revision"] = s.RevisionSerializer(revision).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return project_created(project)
 
     def retrieve(self, request, pk=None):
         return Response(s.ProjectSerializer(_project(request, pk)).data)
 
-    @extend_schema(request=s.DeploySerializer, responses={202: None})
+    @extend_schema(request=s.DeploySerializer, responses={202: OperationAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def deploy(self, request, pk=None):
         """Deploy a revision (the latest by default): 202 with the `apply` operation."""
@@ -95,7 +99,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
         )
         return accepted(operation, request)
 
-    @extend_schema(request=s.RollbackSerializer, responses={202: None})
+    @extend_schema(request=s.RollbackSerializer, responses={202: s.RollbackAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         """A new revision copying the one named, deployed: 202 with the operation."""
@@ -106,7 +110,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
         revision = project.latest_revision()
         return accepted(operation, request, revision=s.RevisionSerializer(revision).data)
 
-    @extend_schema(request=s.RemoveSerializer, responses={202: None})
+    @extend_schema(request=s.RemoveSerializer, responses={202: OperationAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
         """Remove the stack from the swarm (services, networks, secrets, configs; volumes if asked)."""
@@ -117,7 +121,9 @@ class ProjectViewSet(viewsets.GenericViewSet):
         return accepted(operation, request)
 
     @extend_schema(methods=["GET"], responses={200: None})
-    @extend_schema(methods=["POST"], request=s.DriftActionSerializer, responses={201: None, 202: None})
+    @extend_schema(
+        methods=["POST"], request=s.DriftActionSerializer, responses={201: None, 202: OperationAcceptedSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def drift(self, request, pk=None):
         """GET: the deployed revision against the swarm, per service, per field. POST {action}: reapply
