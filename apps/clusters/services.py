@@ -924,3 +924,12 @@ def object_rotate(actor, cluster: Cluster, kind: str, obj_id: str, *, data):
             summary={"action": f"{kind}.rotate", "cluster": cluster.name, "name": summary["name"], "size": len(data)},
         )
     return operation
+
+
+def engine_mark_node(engine, node_id: str, hostname: str) -> None:
+    """Record which swarm node an engine is (after add-host); no other engine of the cluster keeps that node.
+    An observation written by the join runner, not a person's decision: the operation itself is audited."""
+    with transaction.atomic():
+        engine.node_id, engine.hostname = node_id, hostname
+        engine.save(update_fields=["node_id", "hostname"])
+        NodeEngine.objects.filter(cluster=engine.cluster_id, node_id=node_id).exclude(pk=engine.pk).update(node_id="")

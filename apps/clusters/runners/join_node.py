@@ -23,7 +23,7 @@ def _cluster(ctx):
 
 def run(ctx) -> dict:
     from apps.clusters.models import NodeEngine
-    from apps.clusters.services import cluster_refresh
+    from apps.clusters.services import cluster_refresh, engine_mark_node
 
     params = ctx.params
     role = params["role"]
@@ -47,8 +47,7 @@ def run(ctx) -> dict:
         if state["state"] != "inactive":
             if _is_node_of(ctx.client, state["node_id"]):
                 if state["node_id"]:
-                    engine.node_id, engine.hostname = state["node_id"], state["hostname"]
-                    engine.save(update_fields=["node_id", "hostname"])
+                    engine_mark_node(engine, state["node_id"], state["hostname"])
                 raise OperationFailed(
                     f"The engine at {url} is already a node of cluster {cluster.name} (node {state['node_id'][:12]})"
                 )
@@ -85,9 +84,7 @@ def run(ctx) -> dict:
         node_id = state["node_id"]
         if not node_id:
             raise OperationFailed(f"The engine at {url} did not report a node id after joining")
-        engine.node_id, engine.hostname = node_id, state["hostname"]
-        engine.save(update_fields=["node_id", "hostname"])
-        NodeEngine.objects.filter(cluster=cluster, node_id=node_id).exclude(pk=engine.pk).update(node_id="")
+        engine_mark_node(engine, node_id, state["hostname"])
         ctx.event(f"The engine joined as node {node_id[:12]} ({state['hostname']}); waiting for it to be ready")
         _wait_ready(ctx, client, node_id, state["hostname"])
     finally:
