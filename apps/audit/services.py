@@ -13,11 +13,13 @@ from .models import AuditEntry
 
 SECRET_KEY_PATTERN = re.compile(r"pass(word)?|secret|token|private|key_pem|^key$|tls_key|credential|data$|value$", re.I)
 REDACTED = "[redacted]"
+# keys that name or count a secret rather than hold it ("secret_name", "secret_id", "tokens_revoked"...)
+NAMING_KEY = re.compile(r"(name|names|_id|_ids|_count|_revoked|_created|_removed)$", re.I)
 
 
 def scrub(value, key: str = ""):
     """Replace secret values (by key name) in nested data; keeps the shape so a reader sees what changed."""
-    if key and SECRET_KEY_PATTERN.search(key):
+    if key and SECRET_KEY_PATTERN.search(key) and not NAMING_KEY.search(key):
         return REDACTED if value not in (None, "", [], {}) else value
     if isinstance(value, dict):
         return {k: scrub(v, str(k)) for k, v in value.items()}

@@ -6,6 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Team
 
 ENDPOINT_HELP = _("unix:///path/docker.sock, tcp://host:2375, or tcp://host:2376 with TLS")
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea for secret values (TLS keys, secret data): a form shown again after a refusal never
+    carries the value back into the page; the person pastes it again."""
+
+    def format_value(self, value):
+        return ""
+
+
 PEM = forms.Textarea(attrs={"rows": 4, "class": "code", "style": "min-height:6rem"})
 LABELS = forms.Textarea(attrs={"rows": 3, "class": "code", "style": "min-height:4rem", "placeholder": "key=value"})
 
@@ -17,7 +27,7 @@ class TLSFields(forms.Form):
         label=_("TLS client key (PEM)"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "style": "min-height:6rem", "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 4, "class": "code", "style": "min-height:6rem", "autocomplete": "off"}),
         help_text=_("Encrypted at rest, never shown again."),
     )
 
@@ -84,7 +94,7 @@ class ObjectForm(forms.Form):
         label=_("Value"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "style": "min-height:6rem", "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 4, "class": "code", "style": "min-height:6rem", "autocomplete": "off"}),
     )
     file = forms.FileField(label=_("or upload a file"), required=False)
     labels = forms.CharField(label=_("Labels"), required=False, widget=LABELS, help_text=_("key=value, one a line"))
@@ -95,6 +105,6 @@ class RotateForm(forms.Form):
         label=_("New value"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "code", "style": "min-height:4rem", "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 3, "class": "code", "style": "min-height:4rem", "autocomplete": "off"}),
     )
     file = forms.FileField(label=_("or upload a file"), required=False)

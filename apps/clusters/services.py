@@ -182,6 +182,14 @@ def cluster_update(
         return cluster
     with transaction.atomic():
         require(actor, cluster.team, Action.ADMIN, _what(cluster))
+        if "team" in changes:
+            require(actor, changes["team"], Action.ADMIN, "the new team")
+            # projects keep their team: moving their cluster away would leave them deploying on another team's swarm
+            if hasattr(cluster, "projects") and cluster.projects.exists():
+                raise Conflict(
+                    f"cluster {cluster.name} still has projects of team {cluster.team}; remove or move them first",
+                    field="team",
+                )
         for key, value in changes.items():
             setattr(cluster, key, value)
         if facts is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from apps.accounts.permissions import Action, can, require, restrict
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 
 from .models import Operation, OperationEvent
 
@@ -20,6 +20,8 @@ def operations_visible(user, filters: dict | None = None) -> QuerySet[Operation]
         if value in (None, "") or key not in FILTERS:
             continue
         field = f"{key}_id" if key in ("team", "cluster") else key
+        if key in ("team", "cluster") and not str(value).isdigit():
+            raise ValidationFailed(f"{key} must be the id (a number) of a {key}, got {str(value)[:40]!r}", field=key)
         if key == "status" and "," in str(value):
             queryset = queryset.filter(status__in=str(value).split(","))
         else:

@@ -31,7 +31,15 @@ from apps.swarm.export import (
 from . import policy, validation
 from .interchange_selectors import live_stack, owned_stacks
 from .models import Origin, Project, Revision
-from .services import _check_specs_shape, _cluster_for, _new_project, _revision_summary, _store_revision, _team
+from .services import (
+    _check_specs_shape,
+    _check_stack_free,
+    _cluster_for,
+    _new_project,
+    _revision_summary,
+    _store_revision,
+    _team,
+)
 
 FORMATS = ("compose", "dab")
 
@@ -63,6 +71,7 @@ def project_import_bundle(actor, team, cluster, name, bundle_json, message="") -
     except BundleError as exc:
         raise BundleInvalid(exc)
     policy.enforce(team, specs)
+    _check_stack_free(cluster, name)  # a stack run without a project is adopted, not taken over by an import
     source = bundle_json if isinstance(bundle_json, str) else bundle_text(bundle)
     with transaction.atomic():
         project = _new_project(actor, team, cluster, name)

@@ -136,7 +136,7 @@ def run(ctx) -> dict:
             ident = obj.get("ID") or obj.get("Id")
             name = (obj.get("Spec") or {}).get("Name") or obj.get("Name") or ident
             word = kind[:-1]
-            ctx.event(f"Removing {word} {name}", data={word: name, "action": "remove"})
+            ctx.event(f"Removing {word} {name}", data={"object": word, f"{word}_name": name, "action": "remove"})
             if _remove_retrying(ctx, remove, ident, f"The {word} {name}", deadline):
                 result[kind].append(name)
     while _networks_left(client, label):  # overlay networks go asynchronously

@@ -109,8 +109,9 @@ def test_pull_records_per_layer_progress_on_both_nodes(lab, lab_cluster, operato
     for node in ("manager", "lab-w1"):
         sized = [e.data for e in events if e.data.get("node") == node and e.data.get("phase") == "download"]
         totals = sorted({d["total"] for d in sized})
-        # the two random layers are downloaded (compressed sizes close to their raw sizes), with bytes done
-        assert len([t for t in totals if t > 500_000]) == 2, (node, totals)
+        # the two random layers are downloaded (compressed sizes close to their raw sizes), with bytes done; a node
+        # that got the base image by `docker load` (no registry metadata) downloads the base layer too
+        assert len([t for t in totals if t > 500_000]) >= 2, (node, totals)
         for layer in {d["layer"] for d in sized}:
             steps = [d["current"] for d in sized if d["layer"] == layer]
             total = next(d["total"] for d in sized if d["layer"] == layer)

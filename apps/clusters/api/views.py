@@ -7,6 +7,7 @@ Nodes are addressed two ways, both live (no mirror table that could go stale):
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -15,8 +16,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import ApiToken
 from apps.accounts.permissions import Action, require_any
-from apps.core.errors import ValidationFailed
+from apps.core.errors import Forbidden, ValidationFailed
 from apps.operations.responses import OperationAcceptedSerializer, accepted
 
 from .. import selectors, services
@@ -155,7 +157,8 @@ class NodeView(APIView):
     )
     def delete(self, request, node_id, pk=None, cluster_pk=None):
         cluster = _cluster(request, self._ids(pk, cluster_pk))
-        force = str(request.query_params.get("force", request.data.get("force", ""))).lower() in ("1", "true", "yes")
+        body = request.data if isinstance(request.data, dict) else {}
+        force = str(request.query_params.get("force", body.get("force", ""))).lower() in ("1", "true", "yes")
         services.node_remove(request.user, cluster, node_id, force=force)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -179,6 +182,9 @@ class JoinView(APIView):
     @extend_schema(responses={200: s.JoinInfoSerializer})
     def get(self, request, pk):
         cluster = _cluster(request, pk, Action.ADMIN)
+        if isinstance(request.auth, ApiToken) and request.auth.read_only:
+            # a join token is write power over the swarm: a read-only token never gets it
+            raise Forbidden(_("A read-only token cannot read join tokens; they give control of the swarm."))
         return Response(selectors.join_info(request.user, cluster))
 
     @extend_schema(request=s.JoinSerializer, responses={202: OperationAcceptedSerializer})

@@ -42,8 +42,10 @@ class Command(BaseCommand):
                 record(None, "user.password_reset", admin, summary={"reason": "DAVIT_ADMIN_PASSWORD given"})
             team, created = Team.objects.get_or_create(name="default", defaults={"description": "Created by set-up."})
             if created:
-                record(None, "team.create", team)
-            Membership.objects.get_or_create(team=team, user=admin, defaults={"role": Role.ADMIN})
+                record(None, "team.create", team, summary={"name": team.name, "by": "set-up"})
+            membership, joined = Membership.objects.get_or_create(team=team, user=admin, defaults={"role": Role.ADMIN})
+            if joined:
+                record(None, "member.add", membership, team=team, summary={"user": username, "role": Role.ADMIN})
         if not swarm_url:
             self.stdout.write("No swarm endpoint given (DAVIT_SWARM_URL / DOCKER_HOST): no cluster registered.")
             return
