@@ -76,6 +76,45 @@ class ProjectForm(ComposeFields):
         self.fields["cluster"].queryset = clusters
 
 
+class BundleImportForm(forms.Form):
+    """A Docker 1.12 bundle (.dab) as a new project: the file uploaded, or its JSON pasted (one of the two)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("The stack's name on the swarm."))
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None)
+    cluster = forms.ModelChoiceField(label=_("Cluster"), queryset=None)
+    bundle_file = forms.FileField(label=_("Bundle file (.dab)"), required=False)
+    bundle = forms.CharField(
+        label=_("Or paste the bundle's JSON"),
+        strip=False,
+        required=False,
+        widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false", "rows": 16}),
+    )
+    message = forms.CharField(label=_("Message"), required=False, max_length=500)
+
+    def __init__(self, *args, teams, clusters, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["cluster"].queryset = clusters
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("bundle_file")
+        pasted = data.get("bundle") or ""
+        if self.errors.get("bundle_file"):
+            return data
+        if upload and pasted.strip():
+            self.add_error("bundle_file", _("Upload a .dab file or paste its JSON, not both."))
+        elif upload:
+            try:
+                data["bundle"] = uploaded_files([upload])[upload.name]
+            except forms.ValidationError as exc:
+                self.add_error("bundle_file", exc)
+        elif not pasted.strip():
+            self.add_error("bundle", _("Upload a .dab file or paste its JSON."))
+        data["bundle_field"] = "bundle_file" if upload else "bundle"
+        return data
+
+
 class RevisionForm(ComposeFields):
     keep_files = forms.BooleanField(
         label=_("Keep the files of the latest revision"),

@@ -1,5 +1,6 @@
-"""Pages of adoption and export: the stacks running without a project (with an Adopt button), and the download
-of a revision as a Compose file or a Docker 1.12 bundle. Thin: one selector or service each."""
+"""Pages of import, adoption and export: a Docker 1.12 bundle (.dab) imported as a new project, the stacks running
+without a project (with an Adopt button), and the download of a revision as a Compose file or a Docker 1.12 bundle.
+Thin: one selector or service each."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from apps.accounts.permissions import Action, can, require_any
+from apps.accounts.permissions import Action, can, require_any, teams_for
+from apps.clusters.models import Cluster
 from apps.clusters.selectors import clusters_for
 from apps.core.errors import DavitError
 from apps.swarm.errors import SwarmError
 
-from . import interchange, interchange_selectors, selectors
-from .views import page
+from . import forms, interchange, interchange_selectors, selectors
+from .views import _form_error, page
 
 
 def _stacks_by_cluster(user, cluster_id: str | None) -> list[dict]:
@@ -31,6 +33,38 @@ def _stacks_by_cluster(user, cluster_id: str | None) -> list[dict]:
             group["error"] = str(exc)
         groups.append(group)
     return groups
+
+
+@page
+def import_bundle(request):
+    """GET: the import form. POST {name, team, cluster, bundle_file or bundle, message}: a project whose revision 1
+    is the bundle's stack (nothing deployed); a refusal shows the form again with the error at its field (400)."""
+    require_any(request.user, Action.OPERATE, "import a bundle")
+    teams = teams_for(request.user, Action.OPERATE)
+    clusters = Cluster.objects.filter(team__in=teams).order_by("name")
+    form = forms.BundleImportForm(request.POST or None, request.FILES or None, teams=teams, clusters=clusters)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                project = interchange.project_import_bundle(
+                    request.user, data["team"], data["cluster"], data["name"], data["bundle"], data["message"]
+                )
+            except DavitError as exc:
+                if getattr(exc, "field", None) == "bundle":
+                    form.add_error(data["bundle_field"], exc.message)
+                else:
+                    _form_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Project %(name)s imported from the bundle with revision 1; it is not deployed yet.")
+                    % {"name": project.name},
+                )
+                return redirect("projects:detail", project.pk)
+        status = 400
+    return render(request, "projects/import_bundle.html", {"form": form}, status=status)
 
 
 @page

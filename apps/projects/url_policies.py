@@ -24,6 +24,7 @@ POLICIES = {
     "projects:rollback": TEAM("project", "POST", write=OP, body="project-rollback"),
     "projects:remove": TEAM("project", "GET", "POST", read=OP, write=OP),
     "projects:drift-accept": TEAM("project", "POST", write=OP),
+    "projects:import-bundle": LISTING("GET", "POST", read=OP, write=OP, body="new-bundle-form"),
     "projects:stacks": LISTING("GET", "POST", write=OP, body="adopt-stack-form", obj="unowned-stack"),
     "projects:export": TEAM("project"),
     # API -----------------------------------------------------------------------------------------------

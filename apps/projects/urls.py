@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.project_create, name="create"),
     path("services/", views.services_list, name="services"),
     path("stacks/", interchange_views.stacks, name="stacks"),
+    path("import-bundle/", interchange_views.import_bundle, name="import-bundle"),
     path("policy/<int:team_pk>/", views.team_policy, name="policy"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/live/", views.project_live, name="live"),

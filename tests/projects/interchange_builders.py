@@ -6,6 +6,7 @@ stacks page has a marker to show team A's admin and hide from team B's.
 """
 
 import contextlib
+import json
 import uuid
 
 from apps.clusters.models import Cluster
@@ -61,9 +62,16 @@ def new_bundle(ctx):
     }
 
 
+def new_bundle_form(ctx):
+    body = new_bundle(ctx)
+    body["bundle"] = json.dumps(BUNDLE)
+    return body
+
+
 BUILDERS = {
     "unowned-stack": unowned_stack,
     "adopt-stack": adopt_stack,
     "adopt-stack-form": adopt_stack_form,
     "new-bundle": new_bundle,
+    "new-bundle-form": new_bundle_form,
 }
