@@ -720,7 +720,7 @@ def network_create(actor, cluster: Cluster, **form) -> dict:
                 "encrypted": "encrypted" in body["Options"],
             },
         )
-    return swarm_resources.network_summary(client.network_inspect(network_id))
+    return swarm_resources.network_summary(client.network_inspect_allocated(network_id))
 
 
 def _get_network(client, cluster, network_id: str) -> dict:

@@ -11,6 +11,7 @@ import base64
 import copy
 import json
 import re
+import time
 from collections import defaultdict
 
 from .nodes import request
@@ -170,6 +171,17 @@ class ResourcesMixin:
     def network_inspect(self, network: str) -> dict:
         with self.translate(f"Reading network {network}"):
             return request(self, "GET", "/networks/{0}", network)
+
+    def network_inspect_allocated(self, network: str, timeout: float = 10.0) -> dict:
+        """The network once the swarm's allocator has processed it: right after a create the manager reports an
+        empty driver, no options and no IPAM for a few milliseconds (longer under load). Gives up after `timeout`
+        and returns what it read last."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.network_inspect(network)
+            if found.get("Driver") or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def network_create(self, body: dict) -> str:
         """`body` is the Engine API NetworkCreateRequest (Name, Driver, IPAM, Internal, Attachable, Options...)."""

@@ -39,6 +39,8 @@ def test_login_then_switch_to_chinese_translates_the_navigation(live_server, tea
     user = member(team, Role.ADMIN)
     english, chinese = _expected_labels("en"), _expected_labels("zh-hans")
     assert {"团队", "审计", "仪表板"} <= set(chinese), chinese
+    from playwright.sync_api import expect
+
     with browser_page() as page:
         login(page, live_server.url, user.username, PASSWORD)
         nav = page.locator("nav.areas a")
@@ -54,5 +56,6 @@ def test_login_then_switch_to_chinese_translates_the_navigation(live_server, tea
 
         # the choice sticks: another page of the portal is in Chinese too
         page.click("nav.areas a[data-area=teams]")
-        assert page.locator("h1").inner_text() == "团队"
-        assert page.locator("nav.areas a.active").inner_text() == "团队"
+        # retried until the teams page has replaced the one being left
+        expect(page.locator("h1")).to_have_text("团队", timeout=15_000)
+        expect(page.locator("nav.areas a.active")).to_have_text("团队", timeout=15_000)

@@ -77,7 +77,7 @@ def test_create_list_with_users_refuse_while_in_use_then_remove_a_network(api, s
         service_id = None
         removed = api.delete(f"{base(lab_cluster, 'networks')}{network_id}/")
         assert removed.status_code == 204, removed.content
-        wait_for(lambda: name not in [n["Name"] for n in swarm.network_list()], 30, what="the network to go")
+        wait_for(lambda: name not in [n["Name"] for n in swarm.network_list()], 60, what="the network to go")
         network_id = None
     finally:
         if service_id:
@@ -201,8 +201,8 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         )
         service_id = swarm.service_create(spec)
         wait_running(swarm, service_id, 1)
-        task = wait_for(lambda: running_task(swarm, service_id), 30, what="the service's task")
-        wait_for(lambda: container_output(swarm, worker_swarm, task), 20, what="the task's output")
+        task = wait_for(lambda: running_task(swarm, service_id), 60, what="the service's task")
+        wait_for(lambda: container_output(swarm, worker_swarm, task), 60, what="the task's output")
         assert hashlib.sha256(value.encode()).hexdigest() in container_output(swarm, worker_swarm, task)
 
         rows = {r["name"]: r for r in call("get", base(lab_cluster, "secrets") + "?limit=1000").json()["results"]}
@@ -224,7 +224,7 @@ def test_a_secret_is_created_used_rotated_and_removed_without_its_value_ever_sho
         refs = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
         assert [(r["SecretName"], r["File"]) for r in refs] == [(f"{name}.v2", file)]
         task = wait_for(lambda: running_task(swarm, service_id), 60, what="the new task")
-        wait_for(lambda: container_output(swarm, worker_swarm, task), 20, what="the new task's output")
+        wait_for(lambda: container_output(swarm, worker_swarm, task), 60, what="the new task's output")
         assert hashlib.sha256(new_value.encode()).hexdigest() in container_output(swarm, worker_swarm, task)
         assert call("get", f"{base(lab_cluster, 'secrets')}{secret_id}/").status_code == 404
         rows = {r["name"]: r for r in call("get", base(lab_cluster, "secrets") + "?limit=1000").json()["results"]}

@@ -45,11 +45,30 @@ def _short(namespace: str, name: str) -> str:
     return name[len(prefix) :] if name.startswith(prefix) else name
 
 
+def allocated_networks(swarm, namespace: str, timeout: float = 60.0) -> list[dict]:
+    """Every network, once the swarm's allocator has handled those of the stack: a swarm network just created
+    (by the CLI or by Davit) is listed with an empty driver, options and IPAM for a moment (longer on a loaded
+    machine), which would compare as a difference."""
+    deadline = time.monotonic() + timeout
+    while True:
+        networks = swarm.network_list()
+        pending = [
+            n["Name"]
+            for n in networks
+            if (n.get("Labels") or {}).get(NAMESPACE_LABEL) == namespace and not n.get("Driver")
+        ]
+        if not pending:
+            return networks
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the swarm did not allocate the networks {pending} within {timeout}s")
+        time.sleep(0.2)
+
+
 def snapshot(swarm, namespace: str, *, keep_subnets: set[str] | frozenset = frozenset()) -> Snapshot:
     """The stack as the swarm holds it. `keep_subnets`: names (after mapping, e.g. "{stack}_back") of networks
     whose subnet the Compose file chose (others get one from the engine, which differs between two deploys)."""
     label = {NAMESPACE_LABEL: namespace}
-    all_networks = swarm.network_list()
+    all_networks = allocated_networks(swarm, namespace)
     network_names = {n["Id"]: n["Name"] for n in all_networks}
     secrets = swarm.secret_list(labels=label)
     configs = swarm.config_list(labels=label)

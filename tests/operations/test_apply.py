@@ -162,12 +162,14 @@ def test_failed_update_paused_by_the_swarm(swarm, lab_cluster, operator_user, na
 def test_rollout_time_limit_names_the_service_and_the_task_error(swarm, lab_cluster, operator_user, namespace, sent):
     never = service_spec("down", namespace=namespace, args=["sh", "-c", "exit 7"], restart_delay=0.2)
 
-    op = run_now(start_apply(operator_user, lab_cluster, namespace, [never], timeout=4))
+    # long enough for a first task to be scheduled, started and failed on a loaded machine (the sentence names
+    # its error); the limit is what ends the watch, whatever its length
+    op = run_now(start_apply(operator_user, lab_cluster, namespace, [never], timeout=10))
 
     assert op.status == Status.FAILED
     # the task restarts every 0.2 s, so at the time limit it may be running for an instant before it exits again
     assert re.fullmatch(
-        rf"The rollout did not converge within 4 s: service {namespace}_down has [01] of 1 tasks running"
+        rf"The rollout did not converge within 10 s: service {namespace}_down has [01] of 1 tasks running"
         r" \(last task error: task: non-zero exit \(7\)\)\.",
         op.explanation,
     ), op.explanation

@@ -25,7 +25,7 @@ from apps.projects.models import Project, TeamPolicy
 from apps.swarm.services import NAMESPACE_LABEL
 from apps.swarm.specs import normalize
 from tests.conftest import api_client_for, member
-from tests.integration.stackspecs import differences, purge_stack, snapshot, stack_deploy
+from tests.integration.stackspecs import differences, purge_stack, snapshot, stable_versions, stack_deploy
 from tests.support.stacks import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -267,7 +267,9 @@ def test_a_stack_made_with_the_cli_is_adopted_then_updated_in_place(
     assert name not in [r["name"] for r in listed]
     assert api.get(f"/api/v1/projects/{project_id}/drift/").json()["drifted"] is False
 
-    # a deploy of the adopted revision changes nothing
+    # a deploy of the adopted revision changes nothing (versions read once the swarm's allocator, which updates a
+    # service the CLI just created, is done with them)
+    stable_versions(swarm, name)
     before = {s["Spec"]["Name"]: s["Version"]["Index"] for s in swarm.service_list(labels=label)}
     op = deployed(api, project_id)
     assert op.result["created"] == []

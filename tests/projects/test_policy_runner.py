@@ -68,7 +68,7 @@ def test_a_retry_of_an_old_deploy_after_the_policy_was_tightened_is_refused_by_t
     swarm.service_update(current["ID"], current["Version"]["Index"], spec)
     before = wait_until(
         lambda: (s := swarm.service_inspect(web))["Spec"]["Mode"]["Replicated"]["Replicas"] == 2 and s,
-        10,
+        60,
         what=f"{web} scaled to 2",
     )
 

@@ -25,14 +25,21 @@ def test_overlay_network_with_ipam_labels_and_options(swarm, unique):
     }
     network_id = swarm.network_create(body)
     try:
-        row = network_summary(swarm.network_inspect(network_id))
+        # the engine shows a swarm network's driver, options and IPAM once the allocator has handled it (a few ms
+        # after the create, longer on a loaded machine); until then they read empty
+        allocated = wait_for(
+            lambda: (network := swarm.network_inspect(network_id)).get("Driver") and network,
+            60,
+            what="the swarm to allocate the network",
+        )
+        row = network_summary(allocated)
         assert (row["attachable"], row["internal"], row["encrypted"], row["scope"]) == (True, True, True, "swarm")
         assert row["subnets"] == [{"subnet": "10.231.7.0/24", "gateway": "10.231.7.1", "ip_range": "10.231.7.128/25"}]
         assert row["labels"] == {"davit.test": unique}
         assert [n["Id"] for n in swarm.network_list(labels={"davit.test": unique})] == [network_id]
     finally:
         swarm.network_remove(network_id)
-    wait_for(lambda: not swarm.network_list(labels={"davit.test": unique}), 20, what="network gone")
+    wait_for(lambda: not swarm.network_list(labels={"davit.test": unique}), 60, what="network gone")
 
 
 def test_secret_create_inspect_never_returns_the_data_and_remove(swarm, unique):
