@@ -33,7 +33,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))
-        ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        from .services import token_touch
+
+        token_touch(token)
         return token.user, token
 
     def authenticate_header(self, request):

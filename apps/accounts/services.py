@@ -82,6 +82,11 @@ def token_create(
     return token, value
 
 
+def token_touch(token: ApiToken) -> None:
+    """Note that a token was just used (an observation shown on the profile page, not audited)."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+
+
 def token_revoke(actor, token: ApiToken) -> ApiToken:
     """Revoke a token (the row stays, with the time of revocation). Only its owner or a superuser may."""
     with transaction.atomic():

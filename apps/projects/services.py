@@ -193,6 +193,22 @@ def _revision_summary(revision: Revision) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ create
+def _store_compose_revision(actor, project, compose, files, variables, loaded, origin, message) -> Revision:
+    """A revision from a Compose file that `load_compose` read: its text, files, variables and what it made."""
+    return _store_revision(
+        actor,
+        project,
+        source=validation.compose_text(compose),
+        files=files,
+        variables=variables,
+        specs=loaded.specs,
+        data=loaded.data,
+        warnings=loaded.warnings,
+        origin=origin,
+        message=message,
+    )
+
+
 def project_create(
     actor,
     team,
@@ -218,18 +234,8 @@ def project_create(
     _check_stack_free(cluster, name)
     with transaction.atomic():
         project = _new_project(actor, team, cluster, name, variables=variables, description=description)
-        revision = _store_revision(
-            actor,
-            project,
-            source=validation.compose_text(compose),
-            files=files,
-            variables=variables,
-            specs=loaded.specs,
-            data=loaded.data,
-            warnings=loaded.warnings,
-            origin=origin,
-            message=message or "Created",
-        )
+        message = message or "Created"
+        revision = _store_compose_revision(actor, project, compose, files, variables, loaded, origin, message)
         record(
             actor,
             "project.create",
@@ -324,18 +330,7 @@ def revision_create(
     with transaction.atomic():
         require(actor, project.team_id, Action.OPERATE, "this project")
         locked = _lock_project(project)
-        revision = _store_revision(
-            actor,
-            locked,
-            source=validation.compose_text(compose),
-            files=files,
-            variables=variables,
-            specs=loaded.specs,
-            data=loaded.data,
-            warnings=loaded.warnings,
-            origin=origin,
-            message=message,
-        )
+        revision = _store_compose_revision(actor, locked, compose, files, variables, loaded, origin, message)
         locked.variables = variables
         locked.save(update_fields=["variables", "updated"])
         record(actor, "project.revise", locked, summary=_revision_summary(revision))
